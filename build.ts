@@ -1,0 +1,34 @@
+// Compiles the single-file binary for this machine: `bun build.ts` → dist/stigmer.
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+
+function gitCommit(): string {
+  try {
+    return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+const target = `${process.platform}-${process.arch}`;
+const build = { commit: gitCommit(), date: new Date().toISOString(), target };
+mkdirSync("dist", { recursive: true });
+
+const result = await Bun.build({
+  entrypoints: ["src/main.ts"],
+  compile: {
+    outfile: "dist/stigmer",
+    // The binary is configured by its environment and STIGMER_HOME only, never by files where it is started.
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+  },
+  minify: true,
+  bytecode: true,
+  sourcemap: "none",
+  define: { STIGMER_BUILD: JSON.stringify(build) },
+});
+if (!result.success) {
+  for (const message of result.logs) console.error(message);
+  process.exit(1);
+}
+console.log(`built dist/stigmer (${target}, ${build.commit})`);

@@ -1,0 +1,159 @@
+import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { ExitCode, StigmerError, usageError } from "./errors.ts";
+import { colorEnabled, debugEnabled, out, paint } from "./output.ts";
+import { rootCommand } from "../commands/root.ts";
+
+type AnyCommand = CommandDef<ArgsDef>;
+type Resolvable<T> = T | Promise<T> | (() => T | Promise<T>);
+
+async function resolve<T>(value: Resolvable<T>): Promise<T> {
+  return typeof value === "function" ? (value as () => T | Promise<T>)() : value;
+}
+
+const GLOBAL_FLAGS = new Set(["--debug"]);
+const HELP_FLAGS = new Set(["--help", "-h"]);
+
+interface Resolved {
+  chain: AnyCommand[];
+  /** The arguments that belong to the last command of the chain. */
+  rest: string[];
+}
+
+/** Walks `stigmer local start …` down to the command that runs, loading only that path. */
+async function resolveChain(argv: string[]): Promise<Resolved> {
+  const chain: AnyCommand[] = [rootCommand as AnyCommand];
+  let rest = argv;
+  for (;;) {
+    const command = chain[chain.length - 1]!;
+    const subCommands = command.subCommands ? await resolve(command.subCommands) : undefined;
+    if (!subCommands) return { chain, rest };
+    const index = rest.findIndex((arg) => !arg.startsWith("-"));
+    if (index < 0) return { chain, rest };
+    const name = rest[index]!;
+    const loader = subCommands[name];
+    if (!loader) {
+      throw usageError(`Unknown command "${name}" for "${commandName(chain)}".`, `See: ${commandName(chain)} --help`);
+    }
+    chain.push((await resolve(loader)) as AnyCommand);
+    rest = [...rest.slice(0, index), ...rest.slice(index + 1)];
+  }
+}
+
+function commandName(chain: AnyCommand[]): string {
+  return chain.map((command) => (command.meta as { name?: string } | undefined)?.name ?? "").join(" ");
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+/** citty accepts any flag silently; a typo in a supervisor's flags must not pass unnoticed. */
+async function checkArguments(command: AnyCommand, args: string[], name: string): Promise<void> {
+  const defs = command.args ? await resolve(command.args) : {};
+  const flags = new Map<string, "boolean" | "string">();
+  let positionals = 0;
+  for (const [argName, def] of Object.entries(defs)) {
+    if (def.type === "positional") {
+      positionals += 1;
+      continue;
+    }
+    const type = def.type === "boolean" ? "boolean" : "string";
+    const alias = "alias" in def ? def.alias : undefined;
+    const aliases = alias === undefined ? [] : Array.isArray(alias) ? alias : [alias];
+    for (const spelling of [argName, kebab(argName)]) {
+      flags.set(`--${spelling}`, type);
+      if (type === "boolean") flags.set(`--no-${spelling}`, type);
+    }
+    for (const alias of aliases) flags.set(alias.length === 1 ? `-${alias}` : `--${alias}`, type);
+  }
+  const help = `See: ${name} --help`;
+  let seenPositionals = 0;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") break;
+    if (!arg.startsWith("-") || arg === "-") {
+      seenPositionals += 1;
+      if (seenPositionals > positionals) throw usageError(`Unexpected argument "${arg}" for "${name}".`, help);
+      continue;
+    }
+    const [flag, inline] = splitFlag(arg);
+    const type = flags.get(flag);
+    if (!type) throw usageError(`Unknown option ${flag} for "${name}".`, help);
+    if (type === "string" && inline === undefined) {
+      const value = args[i + 1];
+      if (value === undefined || (value.startsWith("-") && value !== "-")) {
+        throw usageError(`${flag} needs a value.`, help);
+      }
+      i += 1;
+    }
+  }
+}
+
+function splitFlag(arg: string): [string, string | undefined] {
+  const equals = arg.indexOf("=");
+  return equals < 0 ? [arg, undefined] : [arg.slice(0, equals), arg.slice(equals + 1)];
+}
+
+function report(error: unknown, debug: boolean): ExitCode {
+  if (error instanceof StigmerError) {
+    out.error(error.message);
+    if (error.fix) process.stderr.write(`  ${paint("dim", "→")} ${error.fix}\n`);
+    if (debug && error.cause instanceof Error) process.stderr.write(`${error.cause.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  out.error(`Unexpected error: ${message}`);
+  if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  else process.stderr.write(`  ${paint("dim", "→")} Run again with --debug for details, and report it.\n`);
+  return ExitCode.error;
+}
+
+/** Runs one command line; returns the exit code. Errors become one message and a fix. */
+export async function runCli(argv: string[]): Promise<ExitCode> {
+  const debug = debugEnabled(argv);
+  const args = argv.filter((arg) => !GLOBAL_FLAGS.has(arg));
+  let chain: AnyCommand[] = [rootCommand as AnyCommand];
+  try {
+    const resolved = await resolveChain(args);
+    chain = resolved.chain;
+    const command = chain[chain.length - 1]!;
+    const name = commandName(chain);
+    if (resolved.rest.some((arg) => HELP_FLAGS.has(arg))) {
+      process.stdout.write(`${await usageOf(chain, colorEnabled(process.stdout))}\n`);
+      return ExitCode.ok;
+    }
+    if (!command.run) {
+      throw usageError(`"${name}" needs a command.`, `See: ${name} --help`);
+    }
+    await checkArguments(command, resolved.rest, name);
+    const { result } = await runCommand(command, { rawArgs: resolved.rest });
+    return typeof result === "number" ? (result as ExitCode) : ExitCode.ok;
+  } catch (error) {
+    const code = report(isCittyUsageError(error) ? usageError((error as Error).message) : error, debug);
+    if (code === ExitCode.usage) process.stderr.write(await shortUsage(chain));
+    return code;
+  }
+}
+
+/** citty's help, named by the whole command path, without colour where colour is off. */
+async function usageOf(chain: AnyCommand[], color: boolean): Promise<string> {
+  const parentName = commandName(chain.slice(0, -1));
+  const parent = parentName ? ({ meta: { name: parentName } } as AnyCommand) : undefined;
+  const usage = await renderUsage(chain[chain.length - 1]!, parent);
+  return color ? usage : stripAnsi(usage);
+}
+
+function stripAnsi(text: string): string {
+  return text.replace(/\u001B\[[0-9;]*m/g, "");
+}
+
+/** The USAGE line of the command's help: enough to see the mistake, short enough to read. */
+async function shortUsage(chain: AnyCommand[]): Promise<string> {
+  const usage = await usageOf(chain, colorEnabled(process.stderr));
+  const line = usage.split("\n").find((text) => text.includes("USAGE"));
+  return line ? `\n${line}\n` : "";
+}
+
+function isCittyUsageError(error: unknown): boolean {
+  return error instanceof Error && error.name === "CLIError";
+}

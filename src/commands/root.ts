@@ -1,0 +1,17 @@
+import { defineCommand } from "citty";
+import { VERSION } from "../version.ts";
+
+export const rootCommand = defineCommand({
+  meta: {
+    name: "stigmer",
+    version: VERSION,
+    description: "Run Stigmer's local mode: supervise the Agent Runner with your LLM key.",
+  },
+  args: {
+    debug: { type: "boolean", description: "Show stack traces on errors (or STIGMER_DEBUG=1)" },
+  },
+  subCommands: {
+    local: () => import("./local.ts").then((module) => module.default),
+    version: () => import("./version.ts").then((module) => module.default),
+  },
+});

@@ -1,0 +1,189 @@
+import type { Readable } from "node:stream";
+import type { Redactor } from "../secrets/redact.ts";
+import { LineAssembler, lastLines } from "./lines.ts";
+import {
+  decideAfterExit,
+  initialStatus,
+  restarted,
+  restartRequested,
+  type ComponentState,
+  type ComponentStatus,
+  type Exit,
+  type RestartPolicy,
+} from "./machine.ts";
+import { groupAlive, terminateGroup, type LaunchedProcess, type LaunchSpec, type ProcessExit } from "./process-tree.ts";
+
+/** Where a component's output goes: whole, redacted lines. */
+export interface OutputSink {
+  stdout(lines: Buffer): void;
+  stderr(lines: Buffer): void;
+}
+
+export interface ComponentSpec {
+  /** `runner`, `server`: how logs and status name it. */
+  name: string;
+  launch: LaunchSpec;
+  policy: RestartPolicy;
+  stopTimeoutMs: number;
+  redact: Redactor;
+  output: OutputSink;
+}
+
+export type ComponentEvent =
+  | { type: "spawned"; pid: number }
+  | { type: "exited"; exit: Exit; error?: string; next: "restart"; delayMs: number }
+  | { type: "exited"; exit: Exit; error?: string; next: "stop" | "fail" }
+  | { type: "stopping"; pid: number }
+  | { type: "stopped"; forced: boolean };
+
+/** The seams the component's I/O goes through, replaceable where a test needs determinism. */
+export interface ComponentIo {
+  launch(spec: LaunchSpec): LaunchedProcess;
+  random(): number;
+  now(): number;
+}
+
+export const STDERR_TAIL_LINES = 20;
+/** After the leader exits, how long its pipes may take to deliver the last output. */
+const DRAIN_MS = 200;
+
+/**
+ * One supervised process: spawns it in its own group, copies its output, and restarts it
+ * as `decideAfterExit` says. `settled` resolves when it stops for good on its own.
+ */
+export class Component {
+  status: ComponentStatus = initialStatus();
+  pid: number | null = null;
+  startedAt: number | null = null;
+  nextRestartAt: number | null = null;
+  stderrTail: string[] = [];
+
+  private current: { process: LaunchedProcess; done: Promise<void> } | null = null;
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private stopping = false;
+  private resolveSettled!: (state: ComponentState) => void;
+  readonly settled: Promise<ComponentState> = new Promise((resolve) => (this.resolveSettled = resolve));
+
+  constructor(
+    readonly spec: ComponentSpec,
+    private readonly onEvent: (event: ComponentEvent) => void,
+    private readonly io: ComponentIo,
+  ) {}
+
+  get state(): ComponentState {
+    return this.status.state;
+  }
+
+  get command(): string[] {
+    return [this.spec.launch.command, ...this.spec.launch.args];
+  }
+
+  /** Spawns the process; returns once it has a pid (or has failed to start). */
+  start(): void {
+    this.stopping = false;
+    this.spawn();
+  }
+
+  /** Stops the process group: SIGTERM, the grace period, then SIGKILL. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.cancelRestart();
+    const current = this.current;
+    if (!current) {
+      if (this.state !== "failed") this.setState("stopped");
+      return;
+    }
+    this.setState("stopping");
+    this.onEvent({ type: "stopping", pid: current.process.pid });
+    const outcome = await terminateGroup(current.process.pid, this.spec.stopTimeoutMs);
+    await current.done;
+    this.setState("stopped");
+    this.onEvent({ type: "stopped", forced: outcome === "killed" });
+  }
+
+  /** Stops the running process, if any, and starts a new one now, clearing a `failed` verdict. */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.status = restartRequested(this.status);
+    this.start();
+  }
+
+  private spawn(): void {
+    this.nextRestartAt = null;
+    const process = this.io.launch(this.spec.launch);
+    this.pid = process.pid > 0 ? process.pid : null;
+    this.startedAt = this.io.now();
+    const outputDone = Promise.all([
+      this.pipe(process.stdout, (lines) => this.spec.output.stdout(lines)),
+      this.pipe(process.stderr, (lines) => {
+        this.stderrTail = [...this.stderrTail, ...lastLines(lines, STDERR_TAIL_LINES)].slice(-STDERR_TAIL_LINES);
+        this.spec.output.stderr(lines);
+      }),
+    ]);
+    const done = process.exited.then(async (exit) => {
+      const uptimeMs = this.io.now() - (this.startedAt ?? this.io.now());
+      await Promise.race([outputDone, delay(DRAIN_MS)]);
+      await this.afterExit(process, exit, uptimeMs);
+    });
+    this.current = { process, done };
+    if (this.pid !== null) {
+      this.setState("running");
+      this.onEvent({ type: "spawned", pid: this.pid });
+    }
+  }
+
+  private pipe(stream: Readable, write: (lines: Buffer) => void): Promise<void> {
+    const assembler = new LineAssembler(this.spec.redact);
+    return new Promise((resolve) => {
+      stream.on("data", (chunk: Buffer) => {
+        const lines = assembler.push(chunk);
+        if (lines) write(lines);
+      });
+      const finish = () => {
+        const rest = assembler.flush();
+        if (rest) write(rest);
+        resolve();
+      };
+      stream.once("end", finish);
+      stream.once("error", finish);
+    });
+  }
+
+  private async afterExit(process: LaunchedProcess, processExit: ProcessExit, uptimeMs: number): Promise<void> {
+    this.pid = null;
+    this.current = null;
+    if (this.stopping) return;
+    // Whatever the runner left behind in its group would hold ports and files the next run needs.
+    if (process.pid > 0 && groupAlive(process.pid)) await terminateGroup(process.pid, this.spec.stopTimeoutMs);
+    if (this.stopping) return;
+    const exit: Exit = { code: processExit.code, signal: processExit.signal, uptimeMs };
+    const decision = decideAfterExit(this.status, exit, this.spec.policy, this.io.random());
+    this.status = decision.status;
+    if (decision.action === "restart") {
+      this.nextRestartAt = this.io.now() + decision.delayMs;
+      this.onEvent({ type: "exited", exit, error: processExit.error, next: "restart", delayMs: decision.delayMs });
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        this.status = restarted(this.status);
+        this.spawn();
+      }, decision.delayMs);
+      return;
+    }
+    this.onEvent({ type: "exited", exit, error: processExit.error, next: decision.action });
+    this.resolveSettled(this.status.state);
+  }
+
+  private cancelRestart(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    this.nextRestartAt = null;
+  }
+
+  private setState(state: ComponentState): void {
+    this.status = { ...this.status, state };
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+}

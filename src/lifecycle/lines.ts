@@ -1,0 +1,74 @@
+import type { Redactor } from "../secrets/redact.ts";
+
+const NEWLINE = 0x0a;
+const NEWLINE_BYTES = Buffer.from("\n");
+
+/** Lines longer than this are cut into pieces, so a runner without newlines cannot grow our memory. */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/**
+ * Turns a stream of chunks into whole, redacted lines. Output goes out only in whole lines,
+ * so a secret is always seen in one piece by the redactor, however the pipe split it;
+ * a line too long to hold is cut, keeping enough bytes back that a secret is never cut in two.
+ */
+export class LineAssembler {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly redact: Redactor,
+    private readonly maxLineBytes = MAX_LINE_BYTES,
+  ) {}
+
+  /** Returns the whole lines (each ending in a newline) that this chunk completed, or null. */
+  push(chunk: Buffer): Buffer | null {
+    const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const lastNewline = data.lastIndexOf(NEWLINE);
+    let complete: Buffer | null = null;
+    if (lastNewline >= 0) {
+      complete = this.redact(data.subarray(0, lastNewline + 1));
+      this.pending = data.subarray(lastNewline + 1);
+    } else {
+      this.pending = data;
+    }
+    if (this.pending.length > this.maxLineBytes) {
+      const pieces = this.cutLongLine();
+      complete = complete ? Buffer.concat([complete, pieces]) : pieces;
+    }
+    if (this.pending.length > 0 && this.pending.buffer === chunk.buffer) {
+      // Keep our own copy: the stream may reuse the chunk's memory.
+      this.pending = Buffer.from(this.pending);
+    }
+    return complete;
+  }
+
+  /** The unfinished last line, ended with a newline, once the stream has closed. */
+  flush(): Buffer | null {
+    if (this.pending.length === 0) return null;
+    const rest = this.redact(this.pending);
+    this.pending = Buffer.alloc(0);
+    return Buffer.concat([rest, NEWLINE_BYTES]);
+  }
+
+  private cutLongLine(): Buffer {
+    const redacted = this.redact(this.pending);
+    const keepBack = Math.max(0, this.redact.longestSecret - 1);
+    const pieces: Buffer[] = [];
+    let from = 0;
+    while (redacted.length - from - keepBack > this.maxLineBytes) {
+      pieces.push(redacted.subarray(from, from + this.maxLineBytes), NEWLINE_BYTES);
+      from += this.maxLineBytes;
+    }
+    this.pending = Buffer.from(redacted.subarray(from));
+    return Buffer.concat(pieces);
+  }
+}
+
+const TAIL_WINDOW_BYTES = 8 * 1024;
+
+/** The last `count` non-empty lines of some whole lines, as text (only the last 8 KiB are read). */
+export function lastLines(lines: Buffer, count: number): string[] {
+  const from = Math.max(0, lines.length - TAIL_WINDOW_BYTES);
+  const text = lines.subarray(from).toString("utf8").split("\n");
+  if (from > 0) text.shift();
+  return text.filter((line) => line.length > 0).slice(-count);
+}

@@ -1,0 +1,116 @@
+import { spawn, spawnSync } from "node:child_process";
+import type { Readable } from "node:stream";
+
+export interface LaunchSpec {
+  command: string;
+  args: readonly string[];
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: string | null;
+  /** Set when the process could not be started at all (missing file, no permission). */
+  error?: string;
+}
+
+export interface LaunchedProcess {
+  pid: number;
+  stdout: Readable;
+  stderr: Readable;
+  /** Resolves once the leader has exited and been reaped; never rejects. */
+  exited: Promise<ProcessExit>;
+}
+
+const isWindows = process.platform === "win32";
+
+/**
+ * Starts a process as the leader of a new session and process group (POSIX) so that
+ * the whole tree it forks can be signalled at once, and so that the terminal's Ctrl-C
+ * reaches only us: we decide how the runner stops.
+ */
+export function launchInGroup(spec: LaunchSpec): LaunchedProcess {
+  const child = spawn(spec.command, [...spec.args], {
+    cwd: spec.cwd,
+    env: spec.env,
+    detached: !isWindows,
+    windowsHide: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<ProcessExit>((resolve) => {
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      resolve({ code: null, signal: null, error: describeSpawnError(error, spec.command) });
+    });
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  return { pid: child.pid ?? -1, stdout: child.stdout!, stderr: child.stderr!, exited };
+}
+
+function describeSpawnError(error: NodeJS.ErrnoException, command: string): string {
+  if (error.code === "ENOENT") return `${command} does not exist`;
+  if (error.code === "EACCES") return `${command} is not executable`;
+  return `${command} could not be started: ${error.message}`;
+}
+
+/** Sends a signal to every process in the group; false when the group is gone. */
+export function signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL"): boolean {
+  if (pgid <= 0) return false;
+  if (isWindows) {
+    const force = signal === "SIGKILL" ? ["/F"] : [];
+    return spawnSync("taskkill", ["/PID", String(pgid), "/T", ...force], { windowsHide: true }).status === 0;
+  }
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function groupAlive(pgid: number): boolean {
+  if (pgid <= 0) return false;
+  if (isWindows) {
+    try {
+      process.kill(pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const POLL_MS = 25;
+
+/**
+ * Ends a process group: SIGTERM to all of it, up to `graceMs` for every member to leave,
+ * then SIGKILL to whatever is left. Resolves once the group is empty.
+ */
+export async function terminateGroup(pgid: number, graceMs: number): Promise<"terminated" | "killed"> {
+  if (!signalGroup(pgid, "SIGTERM")) return "terminated";
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(pgid)) {
+    if (Date.now() >= deadline) {
+      signalGroup(pgid, "SIGKILL");
+      await waitUntilGone(pgid);
+      return "killed";
+    }
+    await sleep(POLL_MS);
+  }
+  return "terminated";
+}
+
+async function waitUntilGone(pgid: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (groupAlive(pgid) && Date.now() < deadline) await sleep(POLL_MS);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

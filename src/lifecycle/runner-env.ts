@@ -1,0 +1,32 @@
+import type { ResolvedKey } from "../secrets/chain.ts";
+import type { Provider } from "../secrets/providers.ts";
+
+export interface RunnerEnvSettings {
+  endpoint: string;
+  provider: Provider;
+  /** Absolute path of the sandbox root. */
+  workspace: string;
+  keys: readonly ResolvedKey[];
+}
+
+export const DUMMY_STIGMER_API_KEY = "dummy-local-key";
+
+/**
+ * The one place that builds the runner's environment (shared/DESIGN.md, "What the runner gets"):
+ * the user's environment plus the local-mode settings and the resolved keys. Pure.
+ */
+export function buildRunnerEnv(base: Readonly<Record<string, string | undefined>>, settings: RunnerEnvSettings): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(base)) if (value !== undefined) env[name] = value;
+  env.MODE = "local";
+  env.SANDBOX_TYPE = "filesystem";
+  env.SANDBOX_ROOT_DIR = settings.workspace;
+  env.STIGMER_BACKEND_ENDPOINT = settings.endpoint;
+  if (!env.STIGMER_API_KEY) env.STIGMER_API_KEY = DUMMY_STIGMER_API_KEY;
+  env.STIGMER_LLM_PROVIDER = settings.provider;
+  for (const key of settings.keys) env[key.name] = key.value;
+  const [llmKey] = settings.keys;
+  if (llmKey) env.STIGMER_LLM_API_KEY = llmKey.value;
+  env.PYTHONUNBUFFERED = "1";
+  return env;
+}

@@ -1,0 +1,132 @@
+import { spawnSync } from "node:child_process";
+import { statSync } from "node:fs";
+import path from "node:path";
+import which from "which";
+import { StigmerError } from "../cli/errors.ts";
+import { osFamily, pathPythonCommands, venvPythonCandidates, type OsFamily } from "./paths.ts";
+
+export const MIN_PYTHON: readonly [number, number] = [3, 11];
+
+export type PythonSource = "flag" | "venv" | "path";
+
+export interface PythonCandidate {
+  command: string;
+  args: string[];
+  source: PythonSource;
+}
+
+export interface ResolvedPython extends PythonCandidate {
+  version: string;
+}
+
+export interface PythonLookup {
+  /** `--python` / `STIGMER_PYTHON`, when given. */
+  explicit?: string;
+  /** The runner's directory, searched for `.venv` / `venv`. */
+  runnerDir?: string;
+  family?: OsFamily;
+  cwd?: string;
+  isFile?: (file: string) => boolean;
+  onPath?: (command: string) => string | null;
+}
+
+const PYTHON_FIX =
+  "Install Python 3.11 or newer, create a .venv in the runner's directory, or pass --python PATH (STIGMER_PYTHON).";
+
+function isFileOnDisk(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function findOnPath(command: string): string | null {
+  return which.sync(command, { nothrow: true });
+}
+
+/**
+ * Picks the interpreter: the explicit one; else a venv inside the runner's directory;
+ * else python3 / python (/ py -3 on Windows) on PATH. Pure given `isFile` and `onPath`.
+ * Returns the choice and every place tried, for the error message.
+ */
+export function choosePython(lookup: PythonLookup): { chosen: PythonCandidate | null; tried: string[] } {
+  const family = lookup.family ?? osFamily();
+  const isFile = lookup.isFile ?? isFileOnDisk;
+  const onPath = lookup.onPath ?? findOnPath;
+  const p = family === "windows" ? path.win32 : path.posix;
+  const tried: string[] = [];
+
+  if (lookup.explicit) {
+    const explicit = lookup.explicit;
+    if (explicit.includes("/") || explicit.includes("\\")) {
+      const file = p.resolve(lookup.cwd ?? process.cwd(), explicit);
+      tried.push(file);
+      return { chosen: isFile(file) ? { command: file, args: [], source: "flag" } : null, tried };
+    }
+    tried.push(`${explicit} on PATH`);
+    const found = onPath(explicit);
+    return { chosen: found ? { command: found, args: [], source: "flag" } : null, tried };
+  }
+
+  if (lookup.runnerDir) {
+    for (const candidate of venvPythonCandidates(lookup.runnerDir, family)) {
+      tried.push(candidate);
+      if (isFile(candidate)) return { chosen: { command: candidate, args: [], source: "venv" }, tried };
+    }
+  }
+
+  for (const { command, args } of pathPythonCommands(family)) {
+    tried.push(`${[command, ...args].join(" ")} on PATH`);
+    const found = onPath(command);
+    if (found) return { chosen: { command: found, args, source: "path" }, tried };
+  }
+  return { chosen: null, tried };
+}
+
+/** "3.11.7" → [3, 11, 7]; null for anything else. */
+export function parsePythonVersion(text: string): [number, number, number] | null {
+  const match = /^(\d+)\.(\d+)\.(\d+)/.exec(text.trim());
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : null;
+}
+
+export function isSupportedPython(version: readonly number[]): boolean {
+  const [major = 0, minor = 0] = version;
+  return major > MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor >= MIN_PYTHON[1]);
+}
+
+const VERSION_SCRIPT = "import sys; print('%d.%d.%d' % sys.version_info[:3])";
+
+/** Runs the interpreter to learn its version; null when it is not a working Python. */
+export function probePythonVersion(candidate: PythonCandidate, timeoutMs = 10_000): string | null {
+  const result = spawnSync(candidate.command, [...candidate.args, "-c", VERSION_SCRIPT], {
+    encoding: "utf8",
+    timeout: timeoutMs,
+    windowsHide: true,
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  if (result.status !== 0 || typeof result.stdout !== "string") return null;
+  const version = parsePythonVersion(result.stdout);
+  return version ? version.join(".") : null;
+}
+
+export function resolvePython(lookup: PythonLookup): ResolvedPython {
+  const { chosen, tried } = choosePython(lookup);
+  const triedList = tried.map((place) => `  - ${place}`).join("\n");
+  if (!chosen) {
+    throw new StigmerError(`No Python found. Tried:\n${triedList}`, { fix: PYTHON_FIX });
+  }
+  const display = [chosen.command, ...chosen.args].join(" ");
+  const version = probePythonVersion(chosen);
+  if (!version) {
+    throw new StigmerError(`${display} did not run as Python (asked for its version). Tried:\n${triedList}`, {
+      fix: PYTHON_FIX,
+    });
+  }
+  if (!isSupportedPython(parsePythonVersion(version)!)) {
+    throw new StigmerError(`${display} is Python ${version}; the Agent Runner needs ${MIN_PYTHON.join(".")} or newer.`, {
+      fix: PYTHON_FIX,
+    });
+  }
+  return { ...chosen, version };
+}

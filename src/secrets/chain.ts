@@ -1,0 +1,56 @@
+import { StigmerError } from "../cli/errors.ts";
+
+export type KeySource = "environment" | "keyring" | "entered";
+
+export interface ResolvedKey {
+  name: string;
+  value: string;
+  source: KeySource;
+}
+
+export const SOURCE_LABEL: Record<KeySource, string> = {
+  environment: "from environment",
+  keyring: "from keyring",
+  entered: "entered",
+};
+
+/** What the keyring said: a value, nothing stored, or that it could not be asked. */
+export type KeyringAnswer = { found: string } | { missing: true } | { unavailable: string };
+
+/**
+ * Where keys can come from, in the order they are asked. Each is an edge (environment,
+ * OS keyring, terminal); the chain itself only decides the order and the error.
+ */
+export interface KeySources {
+  environment(name: string): string | undefined;
+  /** Absent when the keyring is switched off (`STIGMER_NO_KEYRING=1`). */
+  keyring?: (name: string) => Promise<KeyringAnswer>;
+  /** Absent when stdin is not a terminal. */
+  prompt?: (name: string) => Promise<string>;
+  warn(message: string): void;
+}
+
+export function missingKeyError(name: string): StigmerError {
+  return new StigmerError(`${name} is not set, and there is no terminal to ask for it.`, {
+    fix: `export ${name}=…   or store it once with   stigmer secrets set ${name}`,
+  });
+}
+
+/** environment → keyring → prompt, for each key name; the first non-empty value wins. */
+export async function resolveKeys(names: readonly string[], sources: KeySources): Promise<ResolvedKey[]> {
+  const keys: ResolvedKey[] = [];
+  for (const name of names) keys.push(await resolveKey(name, sources));
+  return keys;
+}
+
+async function resolveKey(name: string, sources: KeySources): Promise<ResolvedKey> {
+  const fromEnv = sources.environment(name);
+  if (fromEnv !== undefined && fromEnv.trim() !== "") return { name, value: fromEnv, source: "environment" };
+  if (sources.keyring) {
+    const answer = await sources.keyring(name);
+    if ("found" in answer && answer.found !== "") return { name, value: answer.found, source: "keyring" };
+    if ("unavailable" in answer) sources.warn(`Keyring unavailable (${answer.unavailable}); not looking there for ${name}.`);
+  }
+  if (sources.prompt) return { name, value: await sources.prompt(name), source: "entered" };
+  throw missingKeyError(name);
+}
