@@ -1,6 +1,11 @@
-// Compiles the single-file binary for this machine: `bun build.ts` → dist/stigmer.
+// Compiles the single-file binary for this machine: `bun build.ts [--outfile PATH]` → dist/stigmer.
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+
+const { values: flags } = parseArgs({ options: { outfile: { type: "string", default: "dist/stigmer" } } });
+const outfile = flags.outfile!;
 
 function gitCommit(): string {
   try {
@@ -12,12 +17,12 @@ function gitCommit(): string {
 
 const target = `${process.platform}-${process.arch}`;
 const build = { commit: gitCommit(), date: new Date().toISOString(), target };
-mkdirSync("dist", { recursive: true });
+mkdirSync(dirname(outfile), { recursive: true });
 
 const result = await Bun.build({
   entrypoints: ["src/main.ts"],
   compile: {
-    outfile: "dist/stigmer",
+    outfile,
     // The binary is configured by its environment and STIGMER_HOME only, never by files where it is started.
     autoloadDotenv: false,
     autoloadBunfig: false,
@@ -31,4 +36,4 @@ if (!result.success) {
   for (const message of result.logs) console.error(message);
   process.exit(1);
 }
-console.log(`built dist/stigmer (${target}, ${build.commit})`);
+console.log(`built ${outfile} (${target}, ${build.commit})`);

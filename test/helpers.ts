@@ -1,0 +1,123 @@
+// Shared by the tests: the binary under test, temporary STIGMER_HOMEs, and real processes.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dir, "..");
+export const FIXTURES = path.join(ROOT, "test", "fixtures");
+export const FIXTURE_RUNNER = path.join(FIXTURES, "runner.py");
+
+/** The compiled binary (`npm test` builds it first); STIGMER_BIN points elsewhere. */
+export function stigmerBin(): string {
+  const bin = process.env.STIGMER_BIN ?? path.join(ROOT, "dist", "stigmer");
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build (npm test does).`);
+  return bin;
+}
+
+const cleanups: (() => void)[] = [];
+
+/** A fresh STIGMER_HOME, removed by `cleanupAll`. */
+export function tempDir(prefix = "stigmer-test-"): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The environment a test runs the CLI in: no inherited keys or STIGMER_* settings, no colour. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    if (name.startsWith("STIGMER_") || name.endsWith("_API_KEY") || name.startsWith("FIXTURE_")) continue;
+    env[name] = value;
+  }
+  env.NO_COLOR = "1";
+  env.STIGMER_NO_KEYRING = "1";
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion (no stdin). */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): CliResult {
+  const result = spawnSync(stigmerBin(), args, { env, encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "pipe"] });
+  return { code: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the CLI in the background, collecting stdout and stderr together; killed by `cleanupAll`. */
+export function startCli(args: string[], env: Record<string, string>): RunningCli {
+  const child = spawn(stigmerBin(), args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let text = "";
+  child.stdout!.on("data", (chunk) => (text += chunk));
+  child.stderr!.on("data", (chunk) => (text += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return { child, output: () => text, exited };
+}
+
+/** Polls until `check` returns a truthy value; throws with `what` after `timeoutMs` (kept generous). */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(everyMs);
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Remembers a process group to SIGKILL at the end, in case a test failed half-way. */
+export function killGroupAtEnd(pgid: number): void {
+  cleanups.push(() => {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      // Already gone, as it should be.
+    }
+  });
+}
+
+/** A TCP port that was free a moment ago, on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export function cleanupAll(): void {
+  while (cleanups.length) cleanups.pop()!();
+}
