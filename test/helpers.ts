@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { readProcStat } from "../src/platform/proc.ts";
 
 export const ROOT = path.resolve(import.meta.dir, "..");
 export const FIXTURES = path.join(ROOT, "test", "fixtures");
@@ -86,13 +87,15 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
   }
 }
 
+/** Alive means running or stopped: a zombie waiting for init to reap it holds nothing and counts as gone. */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = readProcStat(pid);
+  return stat !== null && stat.state !== "Z" && stat.state !== "X";
 }
 
 /** Remembers a process group to SIGKILL at the end, in case a test failed half-way. */

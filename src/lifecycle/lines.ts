@@ -46,7 +46,11 @@ export class LineAssembler {
     if (this.pending.length === 0) return null;
     const rest = this.redact(this.pending);
     this.pending = Buffer.alloc(0);
-    return Buffer.concat([rest, NEWLINE_BYTES]);
+    const pieces: Buffer[] = [];
+    for (let from = 0; from < rest.length; from += this.maxLineBytes) {
+      pieces.push(rest.subarray(from, from + this.maxLineBytes), NEWLINE_BYTES);
+    }
+    return Buffer.concat(pieces);
   }
 
   private cutLongLine(): Buffer {

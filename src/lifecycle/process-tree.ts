@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { Readable } from "node:stream";
+import { groupHasLivingMember, hasProcFs } from "../platform/proc.ts";
 
 export interface LaunchSpec {
   command: string;
@@ -80,10 +81,10 @@ export function groupAlive(pgid: number): boolean {
   }
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+  return hasProcFs ? groupHasLivingMember(pgid) : true;
 }
 
 const POLL_MS = 25;

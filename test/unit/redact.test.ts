@@ -1,0 +1,106 @@
+import { describe, expect, test } from "bun:test";
+import { LineAssembler, lastLines } from "../../src/lifecycle/lines.ts";
+import { createRedactor, REDACTED } from "../../src/secrets/redact.ts";
+
+const KEY = "sk-ant-api03-SECRETSECRETSECRET";
+
+function feed(assembler: LineAssembler, chunks: (string | Buffer)[]): string {
+  let text = "";
+  for (const chunk of chunks) {
+    const lines = assembler.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    if (lines) text += lines.toString();
+  }
+  const rest = assembler.flush();
+  return text + (rest ? rest.toString() : "");
+}
+
+describe("createRedactor", () => {
+  test("replaces every occurrence of every secret", () => {
+    const redact = createRedactor([KEY, "other-secret-value"]);
+    expect(redact(Buffer.from(`a ${KEY} b ${KEY}other-secret-value`)).toString()).toBe(`a ${REDACTED} b ${REDACTED}${REDACTED}`);
+  });
+
+  test("returns the same bytes untouched when no secret is there", () => {
+    const bytes = Buffer.from("nothing to hide");
+    expect(createRedactor([KEY])(bytes)).toBe(bytes);
+  });
+
+  test("a secret that contains another is replaced whole", () => {
+    const redact = createRedactor(["abcd", "xxabcdxx"]);
+    expect(redact(Buffer.from("xxabcdxx abcd")).toString()).toBe(`${REDACTED} ${REDACTED}`);
+  });
+
+  test("values too short to mean anything are ignored", () => {
+    expect(createRedactor(["ab", ""])(Buffer.from("abc")).toString()).toBe("abc");
+  });
+});
+
+describe("LineAssembler", () => {
+  test("emits only whole lines and keeps the unfinished one", () => {
+    const assembler = new LineAssembler(createRedactor([]));
+    expect(assembler.push(Buffer.from("one\ntw"))?.toString()).toBe("one\n");
+    expect(assembler.push(Buffer.from("o"))).toBeNull();
+    expect(assembler.push(Buffer.from("\nthree"))?.toString()).toBe("two\n");
+    expect(assembler.flush()?.toString()).toBe("three\n");
+    expect(assembler.flush()).toBeNull();
+  });
+
+  test("a key split across chunks at every possible point is still redacted", () => {
+    const text = `token=${KEY} end\nnext line ${KEY}\n`;
+    for (let cut = 1; cut < text.length; cut++) {
+      const out = feed(new LineAssembler(createRedactor([KEY])), [text.slice(0, cut), text.slice(cut)]);
+      expect(out).toBe(`token=${REDACTED} end\nnext line ${REDACTED}\n`);
+    }
+  });
+
+  test("a key fed one byte at a time is redacted", () => {
+    const bytes = Buffer.from(`${KEY}\n`);
+    const chunks = [...bytes].map((byte) => Buffer.from([byte]));
+    expect(feed(new LineAssembler(createRedactor([KEY])), chunks)).toBe(`${REDACTED}\n`);
+  });
+
+  test("a line longer than the limit is cut into pieces without cutting a key in two", () => {
+    const max = 64;
+    for (let offset = 0; offset < 80; offset++) {
+      const line = "a".repeat(offset) + KEY + "b".repeat(200);
+      const chunks = line.match(/.{1,7}/g)!;
+      const out = feed(new LineAssembler(createRedactor([KEY]), max), chunks);
+      expect(out).not.toContain(KEY.slice(0, 8));
+      expect(out.replace(/\n/g, "")).toBe("a".repeat(offset) + REDACTED + "b".repeat(200));
+      for (const piece of out.split("\n").slice(0, -1)) expect(piece.length).toBeLessThanOrEqual(max);
+    }
+  });
+
+  test("memory stays bounded for a stream without newlines", () => {
+    const assembler = new LineAssembler(createRedactor([]), 1024);
+    let emitted = 0;
+    for (let i = 0; i < 1000; i++) emitted += assembler.push(Buffer.alloc(4096, 0x61))?.length ?? 0;
+    expect(emitted).toBeGreaterThan(1000 * 4096 - 2048);
+  });
+
+  test("keeps its own copy of a partial line when the chunk's memory is reused", () => {
+    const assembler = new LineAssembler(createRedactor([]));
+    const chunk = Buffer.from("abc");
+    assembler.push(chunk);
+    chunk.fill(0x7a);
+    expect(assembler.flush()?.toString()).toBe("abc\n");
+  });
+
+  test("invalid UTF-8 passes through byte for byte", () => {
+    const bytes = Buffer.from([0xff, 0xfe, 0x0a, 0xc3, 0x28, 0x0a]);
+    const lines = new LineAssembler(createRedactor([])).push(bytes);
+    expect(lines?.equals(bytes)).toBe(true);
+  });
+});
+
+describe("lastLines", () => {
+  test("the last non-empty lines", () => {
+    expect(lastLines(Buffer.from("a\nb\n\nc\n"), 2)).toEqual(["b", "c"]);
+    expect(lastLines(Buffer.from("only\n"), 5)).toEqual(["only"]);
+  });
+
+  test("reads only the end of a big buffer", () => {
+    const big = Buffer.from(`${"x".repeat(100_000)}\nlast one\n`);
+    expect(lastLines(big, 3)).toEqual(["last one"]);
+  });
+});
