@@ -38,3 +38,17 @@ export function parseEndpoint(text: string, flag = "--endpoint"): Endpoint {
 export function formatEndpoint(endpoint: Endpoint): string {
   return `${endpoint.host}:${endpoint.port}`;
 }
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3 };
+
+/** Byte sizes: `10MiB`, `512KiB`, `1GB`, `4096`. */
+export function parseSize(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) {
+    throw usageError(`${flag} takes a size, not "${text}".`, `For example: ${flag} 10MiB (also KiB, GiB, KB, MB, GB, or bytes).`);
+  }
+  const bytes = Math.round(Number(match[1]) * unit);
+  if (bytes < 1) throw usageError(`${flag} must be at least 1 byte.`);
+  return bytes;
+}

@@ -4,5 +4,10 @@ export default defineCommand({
   meta: { name: "local", description: "Run and manage Stigmer's local mode" },
   subCommands: {
     start: () => import("./local/start.ts").then((module) => module.default),
+    stop: () => import("./local/stop.ts").then((module) => module.default),
+    restart: () => import("./local/restart.ts").then((module) => module.default),
+    status: () => import("./local/status.ts").then((module) => module.default),
+    logs: () => import("./local/logs.ts").then((module) => module.default),
+    __supervise: () => import("./local/supervise.ts").then((module) => module.default),
   },
 });

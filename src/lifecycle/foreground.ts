@@ -1,102 +1,66 @@
 import { ExitCode, StigmerError } from "../cli/errors.ts";
 import { out } from "../cli/output.ts";
-import { createRedactor } from "../secrets/redact.ts";
-import { Component, type OutputSink } from "./component.ts";
+import type { Component, OutputSink } from "./component.ts";
+import { SupervisorHost } from "./host.ts";
 import { LogFile, supervisorLine } from "./logs.ts";
 import type { StartPlan } from "./plan.ts";
-import { launchInGroup, signalGroup } from "./process-tree.ts";
-import { describeExit, logEvent, Supervisor, type SupervisorLog } from "./supervisor.ts";
+import { signalGroup } from "./process-tree.ts";
+import { describeExit, type SupervisorLog } from "./supervisor.ts";
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** Supervisor messages: to the terminal, and with a timestamp to `supervisor.log`. */
 function terminalAndFileLog(file: LogFile): SupervisorLog {
-  return {
-    info(message) {
-      file.write(supervisorLine("info", message));
-      out.info(message);
-    },
-    warn(message) {
-      file.write(supervisorLine("warn", message));
-      out.warn(message);
-    },
-    error(message) {
-      file.write(supervisorLine("error", message));
-      out.error(message);
-    },
+  const both = (level: "info" | "warn" | "error") => (message: string) => {
+    file.write(supervisorLine(level, message));
+    out[level](message);
   };
+  return { info: both("info"), warn: both("warn"), error: both("error") };
 }
 
-/** Runner output: to its log file, and to our stdout / stderr so the terminal shows it live. */
-function teeToTerminal(file: LogFile): OutputSink {
-  return {
-    stdout(lines) {
-      file.write(lines);
-      process.stdout.write(lines);
-    },
-    stderr(lines) {
-      file.write(lines);
-      process.stderr.write(lines);
-    },
-  };
-}
+/** Runner output on our stdout / stderr, so the terminal shows it live. */
+const terminalEcho: OutputSink = {
+  stdout: (lines) => process.stdout.write(lines),
+  stderr: (lines) => process.stderr.write(lines),
+};
 
 /**
- * `stigmer local start` without `--detach`: supervise until Ctrl-C / SIGTERM (exit 0),
- * or until the runner fails for good (exit 1, with its last exit and stderr).
+ * `stigmer local start` without `--detach`: supervise until Ctrl-C / SIGTERM or a `stop`
+ * request (exit 0), or until the runner fails for good (exit 1, with its last exit and stderr).
  */
 export async function runForeground(plan: StartPlan): Promise<void> {
-  const supervisorFile = new LogFile(plan.layout.supervisorLog, (message) => out.warn(message));
+  const supervisorFile = new LogFile(plan.layout.supervisorLog, (message) => out.warn(message), plan.options.logs);
   const log = terminalAndFileLog(supervisorFile);
-  const runnerFile = new LogFile(plan.layout.runnerLog, (message) => log.warn(message));
-  const redact = createRedactor(plan.keys.map((key) => key.value));
-  const runner: Component = new Component(
-    {
-      name: "runner",
-      launch: plan.launch,
-      policy: plan.options.policy,
-      stopTimeoutMs: plan.options.stopTimeoutMs,
-      redact,
-      output: teeToTerminal(runnerFile),
-    },
-    (event) => logEvent(log, runner, event),
-    { launch: launchInGroup, random: Math.random, now: () => performance.now() },
-  );
-  const supervisor = new Supervisor([runner]);
+  let requestStop!: (reason: string) => void;
+  const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
+  const host = new SupervisorHost({ plan, log, echo: terminalEcho, onStopRequest: () => requestStop("stop requested") });
 
-  let signalled: string | null = null;
-  let onSignal!: (signal: string) => void;
-  const stopRequested = new Promise<string>((resolve) => (onSignal = resolve));
+  let signalled = false;
   const handler = (signal: NodeJS.Signals) => {
     if (signalled) {
       // A second Ctrl-C: the user will not wait for the grace period.
       log.warn(`${signal} again: killing every process now`);
-      for (const component of supervisor.components) if (component.pid) signalGroup(component.pid, "SIGKILL");
+      for (const component of host.supervisor.components) if (component.pid) signalGroup(component.pid, "SIGKILL");
       return;
     }
-    signalled = signal;
-    onSignal(signal);
+    signalled = true;
+    requestStop(`${signal} received`);
   };
-  for (const signal of STOP_SIGNALS) process.on(signal, handler);
-
   try {
-    supervisor.start();
-    const outcome = await Promise.race([stopRequested, supervisor.settled()]);
-    if (typeof outcome === "string") {
-      log.info(`${outcome} received: stopping`);
-      await supervisor.stop();
-      return;
-    }
-    await supervisor.stop();
-    if (outcome.state === "failed") throw failureError(outcome.component, plan);
+    await host.open();
+    for (const signal of STOP_SIGNALS) process.on(signal, handler);
+    host.start();
+    const outcome = await Promise.race([stopRequested, host.supervisor.settled()]);
+    if (typeof outcome === "string") log.info(`${outcome}: stopping`);
+    await host.shutdown();
+    if (typeof outcome !== "string" && outcome.state === "failed") throw failureError(outcome.component, plan);
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, handler);
-    runnerFile.close();
     supervisorFile.close();
   }
 }
 
-function failureError(component: Component, plan: StartPlan): StigmerError {
+export function failureError(component: Component, plan: StartPlan): StigmerError {
   const exit = component.status.lastExit;
   const how = exit ? describeExit(exit) : "did not start";
   const runs = component.status.quickFailures;

@@ -1,26 +1,41 @@
-import { writeSync } from "node:fs";
+import { fstatSync, ftruncateSync, renameSync, writeSync } from "node:fs";
 import { closeQuietly, openPrivateAppend } from "./state-dir.ts";
 
+/** Size-based rotation: `log`, `log.1` … `log.<files-1>`, oldest last. */
+export interface LogRotation {
+  maxBytes: number;
+  /** Files kept, the current one included. */
+  files: number;
+}
+
+export const DEFAULT_ROTATION: LogRotation = { maxBytes: 10 * 1024 * 1024, files: 5 };
+
 /**
- * An append-only log file. A write that fails (disk full, file removed) is reported once
- * through `onError` and the bytes are dropped: logging must never stop the runner.
+ * An append-only log file, rotated by size. A write that fails (disk full, file removed)
+ * is reported once through `onError` and the bytes are dropped: logging must never stop
+ * the runner. It recovers by itself when writing works again.
  */
 export class LogFile {
   private fd: number;
+  private size: number;
   private failing = false;
 
   constructor(
     readonly path: string,
     private readonly onError: (message: string) => void = () => {},
+    private readonly rotation: LogRotation = DEFAULT_ROTATION,
   ) {
     this.fd = openPrivateAppend(path);
+    this.size = fstatSync(this.fd).size;
   }
 
   write(bytes: Buffer | string): void {
+    const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
     try {
-      const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+      if (this.size > 0 && this.size + data.length > this.rotation.maxBytes) this.rotate();
       let written = 0;
       while (written < data.length) written += writeSync(this.fd, data, written);
+      this.size += written;
       if (this.failing) {
         this.failing = false;
         this.onError(`writing ${this.path} works again`);
@@ -35,6 +50,25 @@ export class LogFile {
 
   close(): void {
     closeQuietly(this.fd);
+  }
+
+  private rotate(): void {
+    if (this.rotation.files === 1) {
+      ftruncateSync(this.fd, 0);
+      this.size = 0;
+      return;
+    }
+    closeQuietly(this.fd);
+    for (let index = this.rotation.files - 1; index >= 1; index--) {
+      const from = index === 1 ? this.path : `${this.path}.${index - 1}`;
+      try {
+        renameSync(from, `${this.path}.${index}`);
+      } catch {
+        // Fewer files than the limit so far.
+      }
+    }
+    this.fd = openPrivateAppend(this.path);
+    this.size = fstatSync(this.fd).size;
   }
 }
 

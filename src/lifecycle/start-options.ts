@@ -1,7 +1,8 @@
 import { parseDuration } from "../cli/duration.ts";
 import { usageError } from "../cli/errors.ts";
-import { formatEndpoint, parseChoice, parseCount, parseEndpoint } from "../cli/values.ts";
+import { formatEndpoint, parseChoice, parseCount, parseEndpoint, parseSize } from "../cli/values.ts";
 import { PROVIDERS, type Provider } from "../secrets/providers.ts";
+import type { LogRotation } from "./logs.ts";
 import { RESTART_MODES, type RestartPolicy } from "./machine.ts";
 
 export const DEFAULT_ENDPOINT = "localhost:50051";
@@ -19,6 +20,8 @@ export interface StartFlags {
   minUptime?: string;
   maxRestarts?: string;
   stopTimeout?: string;
+  logMaxSize?: string;
+  logFiles?: string;
 }
 
 export interface StartOptions {
@@ -29,6 +32,7 @@ export interface StartOptions {
   workspace: string | undefined;
   policy: RestartPolicy;
   stopTimeoutMs: number;
+  logs: LogRotation;
 }
 
 /** Flags first, then their environment variables, then the defaults of shared/DESIGN.md. Pure. */
@@ -54,6 +58,8 @@ export function resolveStartOptions(flags: StartFlags, env: Readonly<Record<stri
       "Make --max-restart-delay at least as long as --restart-delay.",
     );
   }
+  const logFiles = parseCount(flags.logFiles ?? "5", "--log-files");
+  if (logFiles < 1) throw usageError("--log-files must be at least 1 (the current file).");
   const workspace = pick(flags.workspace, "SANDBOX_ROOT_DIR");
   if (flags.workspace !== undefined && flags.workspace.trim() === "") {
     throw usageError("--workspace is empty.", "Give a directory, or leave the flag out for $STIGMER_HOME/workspace.");
@@ -66,5 +72,9 @@ export function resolveStartOptions(flags: StartFlags, env: Readonly<Record<stri
     workspace,
     policy,
     stopTimeoutMs: parseDuration(flags.stopTimeout ?? "10s", "--stop-timeout"),
+    logs: {
+      maxBytes: parseSize(flags.logMaxSize ?? "10MiB", "--log-max-size"),
+      files: logFiles,
+    },
   };
 }

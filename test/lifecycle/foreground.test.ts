@@ -250,7 +250,7 @@ describe("output", () => {
 
   test("a flood of output reaches the log whole, line by line", async () => {
     const s = setup({ FIXTURE_MODE: "flood", FIXTURE_FLOOD_MB: "20" });
-    const cli = start([], s.env);
+    const cli = start(["--log-max-size", "100MiB"], s.env);
     expect((await cli.exited).code).toBe(0);
     const log = readFileSync(s.runnerLog);
     const lines = log.toString("latin1").split("\n");

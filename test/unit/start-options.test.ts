@@ -12,6 +12,7 @@ describe("resolveStartOptions", () => {
       workspace: undefined,
       policy: { mode: "on-failure", baseMs: 1000, maxMs: 30_000, minUptimeMs: 30_000, maxRestarts: 10 },
       stopTimeoutMs: 10_000,
+      logs: { maxBytes: 10 * 1024 * 1024, files: 5 },
     });
   });
 
@@ -51,6 +52,7 @@ describe("resolveStartOptions", () => {
     );
     expect(options.policy).toEqual({ mode: "always", baseMs: 0, maxMs: 2000, minUptimeMs: 500, maxRestarts: 3 });
     expect(options.stopTimeoutMs).toBe(60_000);
+    expect(resolveStartOptions({ logMaxSize: "512KiB", logFiles: "2" }, {}).logs).toEqual({ maxBytes: 512 * 1024, files: 2 });
   });
 
   test.each([
@@ -61,6 +63,9 @@ describe("resolveStartOptions", () => {
     [{ endpoint: "http://localhost:50051" }, "--endpoint"],
     [{ restartDelay: "10s", maxRestartDelay: "1s" }, "--max-restart-delay"],
     [{ workspace: "" }, "--workspace"],
+    [{ logMaxSize: "big" }, "--log-max-size"],
+    [{ logMaxSize: "0" }, "--log-max-size"],
+    [{ logFiles: "0" }, "--log-files"],
   ])("%p is a usage error about %p", (flags, flag) => {
     let error: unknown;
     try {

@@ -1,13 +1,16 @@
 import { defineCommand } from "citty";
-import { out } from "../../cli/output.ts";
-import { runForeground } from "../../lifecycle/foreground.ts";
-import { planStart } from "../../lifecycle/plan.ts";
+import { ExitCode, StigmerError } from "../../cli/errors.ts";
+import { colorEnabled, out } from "../../cli/output.ts";
+import { currentLayout, querySupervisor } from "../../lifecycle/client.ts";
+import { planStart, type StartPlan } from "../../lifecycle/plan.ts";
 import { resolveStartOptions } from "../../lifecycle/start-options.ts";
+import { renderStatus } from "../../lifecycle/status.ts";
 import { SOURCE_LABEL } from "../../secrets/chain.ts";
 
 export default defineCommand({
-  meta: { name: "start", description: "Start the Agent Runner and keep it running until Ctrl-C" },
+  meta: { name: "start", description: "Start the Agent Runner and keep it running (until Ctrl-C, or in the background with --detach)" },
   args: {
+    detach: { type: "boolean", alias: "d", description: "Check everything here, then supervise in the background and return" },
     runner: { type: "string", valueHint: "path", description: "Agent Runner: a directory with main.py, a .py file, or an executable [STIGMER_AGENT_RUNNER]" },
     python: { type: "string", valueHint: "path", description: "Python 3.11+ to run it with [STIGMER_PYTHON] (default: the runner's .venv, else python3 on PATH)" },
     endpoint: { type: "string", valueHint: "host:port", description: "Stigmer daemon address [STIGMER_BACKEND_ENDPOINT] (default: localhost:50051)" },
@@ -19,6 +22,8 @@ export default defineCommand({
     "min-uptime": { type: "string", valueHint: "duration", description: "A run this long resets the backoff (default: 30s)" },
     "max-restarts": { type: "string", valueHint: "n", description: "Restarts allowed after quick runs before giving up (default: 10)" },
     "stop-timeout": { type: "string", valueHint: "duration", description: "Grace between SIGTERM and SIGKILL on stop (default: 10s)" },
+    "log-max-size": { type: "string", valueHint: "size", description: "Rotate a log when it reaches this size (default: 10MiB)" },
+    "log-files": { type: "string", valueHint: "n", description: "Log files kept per log, the current one included (default: 5)" },
   },
   async run({ args }) {
     const options = resolveStartOptions(
@@ -34,9 +39,12 @@ export default defineCommand({
         minUptime: args["min-uptime"],
         maxRestarts: args["max-restarts"],
         stopTimeout: args["stop-timeout"],
+        logMaxSize: args["log-max-size"],
+        logFiles: args["log-files"],
       },
       process.env,
     );
+    await refuseSecondSupervisor();
     const plan = await planStart(options, {
       env: process.env,
       cwd: process.cwd(),
@@ -45,14 +53,41 @@ export default defineCommand({
         warn: (message) => out.warn(message),
       },
     });
-    const runnerLine =
-      plan.runner.kind === "python-script"
-        ? `${plan.runner.script} with Python ${plan.python!.version} (${plan.python!.command}, from ${plan.python!.source})`
-        : plan.runner.executable;
-    out.info(`runner    ${runnerLine}`);
-    for (const key of plan.keys) out.info(`key       ${key.name} ${SOURCE_LABEL[key.source]}`);
-    out.info(`endpoint  ${options.endpoint}`);
-    out.info(`logs      ${plan.layout.runnerLog}`);
+    describePlan(plan);
+    if (args.detach) {
+      const { startDetached } = await import("../../lifecycle/detach.ts");
+      const report = await startDetached(plan);
+      out.success(`Running in the background: supervisor pid ${report.supervisor?.pid}, runner pid ${report.runner?.pid}.`);
+      out.info("See it with `stigmer local status`, its output with `stigmer local logs -f`, stop it with `stigmer local stop`.");
+      return;
+    }
+    const { runForeground } = await import("../../lifecycle/foreground.ts");
     await runForeground(plan);
   },
 });
+
+/** One supervisor per STIGMER_HOME: say so early, before any prompt, and show the one that runs. */
+async function refuseSecondSupervisor(): Promise<void> {
+  const query = await querySupervisor(currentLayout());
+  if (query.kind === "not-running") {
+    if (query.note) out.warn(query.note);
+    return;
+  }
+  if (query.kind === "running") process.stderr.write(`\n${renderStatus(query.report, colorEnabled(process.stderr))}\n`);
+  const pid = query.kind === "running" ? query.report.supervisor?.pid : query.pid;
+  throw new StigmerError(`A supervisor is already running (pid ${pid}).`, {
+    fix: "Use it (stigmer local status, stigmer local restart), or stop it first: stigmer local stop",
+    exitCode: ExitCode.error,
+  });
+}
+
+function describePlan(plan: StartPlan): void {
+  const runnerLine =
+    plan.runner.kind === "python-script"
+      ? `${plan.runner.script} with Python ${plan.python!.version} (${plan.python!.command}, from ${plan.python!.source})`
+      : plan.runner.executable;
+  out.info(`runner    ${runnerLine}`);
+  for (const key of plan.keys) out.info(`key       ${key.name} ${SOURCE_LABEL[key.source]}`);
+  out.info(`endpoint  ${plan.options.endpoint}`);
+  out.info(`logs      ${plan.layout.runnerLog}`);
+}

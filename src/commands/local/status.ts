@@ -1,0 +1,26 @@
+import { defineCommand } from "citty";
+import { ExitCode, StigmerError } from "../../cli/errors.ts";
+import { colorEnabled, out } from "../../cli/output.ts";
+import { currentLayout, querySupervisor } from "../../lifecycle/client.ts";
+import { renderStatus, type StatusReport } from "../../lifecycle/status.ts";
+
+export default defineCommand({
+  meta: { name: "status", description: "Show the supervisor, the runner and the daemon" },
+  args: {
+    json: { type: "boolean", description: "Print JSON (the format in DESIGN.md)" },
+  },
+  async run({ args }) {
+    const layout = currentLayout();
+    const query = await querySupervisor(layout);
+    if (query.kind === "not-answering") {
+      throw new StigmerError(`The supervisor (pid ${query.pid}) does not answer.`, { fix: "Stop it with: stigmer local stop" });
+    }
+    if (query.kind === "not-running" && query.note) out.warn(query.note);
+    const report: StatusReport =
+      query.kind === "running"
+        ? query.report
+        : { supervisor: null, runner: null, daemon: null, logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog } };
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, colorEnabled(process.stdout)));
+    return report.supervisor ? ExitCode.ok : ExitCode.notRunning;
+  },
+});

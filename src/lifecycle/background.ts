@@ -1,0 +1,95 @@
+import { StigmerError } from "../cli/errors.ts";
+import { SupervisorHost } from "./host.ts";
+import { LogFile, supervisorLine } from "./logs.ts";
+import type { StartPlan } from "./plan.ts";
+import type { StatusReport } from "./status.ts";
+import { describeExit, type SupervisorLog } from "./supervisor.ts";
+
+/** What the background supervisor tells the `start --detach` that launched it, as one JSON line. */
+export type HandOverReply = { ready: StatusReport } | { error: string; fix?: string };
+
+/** The runner counts as started once it has stayed up this long (or `--min-uptime`, if shorter). */
+export const READY_AFTER_MS = 500;
+
+function fileLog(file: LogFile): SupervisorLog {
+  const write = (level: "info" | "warn" | "error") => (message: string) => file.write(supervisorLine(level, message));
+  return { info: write("info"), warn: write("warn"), error: write("error") };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = "";
+  stream.setEncoding("utf8");
+  for await (const chunk of stream) text += chunk;
+  return text;
+}
+
+/**
+ * The hidden background supervisor that `start --detach` re-executes: its plan, keys
+ * included, arrives on stdin (never argv, never a file); it answers on stdout once the runner
+ * is up or has failed to come up, then lives on in its own session until `stop` or SIGTERM.
+ */
+export async function runBackground(): Promise<number> {
+  const plan = JSON.parse(await readAll(process.stdin)) as StartPlan;
+  process.stdin.destroy();
+  const supervisorFile = new LogFile(plan.layout.supervisorLog, () => {}, plan.options.logs);
+  const log = fileLog(supervisorFile);
+  let requestStop!: (reason: string) => void;
+  const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
+  const host = new SupervisorHost({ plan, log, echo: null, onStopRequest: () => requestStop("stop requested") });
+  const answer = (reply: HandOverReply) => process.stdout.write(`${JSON.stringify(reply)}\n`);
+
+  try {
+    await host.open();
+  } catch (error) {
+    const problem = error instanceof StigmerError ? error : new StigmerError((error as Error).message);
+    answer({ error: problem.message, fix: problem.fix });
+    supervisorFile.close();
+    return 1;
+  }
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => requestStop(`${signal} received`));
+  // No terminal belongs to us any more; a hang-up is not a reason to stop.
+  process.on("SIGHUP", () => {});
+  log.info(`background supervisor ${process.pid} started (stigmer ${host.status().supervisor?.version})`);
+  host.start();
+
+  const readyAfter = Math.min(READY_AFTER_MS, plan.options.policy.minUptimeMs || READY_AFTER_MS);
+  const failure = await waitUntilUp(host, readyAfter);
+  if (failure) {
+    log.error(`the runner did not come up: ${failure}`);
+    await host.shutdown();
+    answer({ error: `The runner did not start: it ${failure}.${stderrTail(host)}`, fix: `Read ${plan.layout.runnerLog}, fix the cause, and start again.` });
+    supervisorFile.close();
+    return 1;
+  }
+  answer({ ready: host.status() });
+  // Nobody reads our output after the hand-over.
+  process.stdout.destroy();
+
+  void host.supervisor.settled().then(({ component, state }) => {
+    if (state === "failed") log.error(`${component.spec.name} failed; \`stigmer local restart\` tries again`);
+  });
+  const reason = await stopRequested;
+  log.info(`${reason}: stopping`);
+  await host.shutdown();
+  log.info("background supervisor stopped");
+  supervisorFile.close();
+  return 0;
+}
+
+/** Null once the runner has been running for `readyAfterMs`; else what went wrong. */
+async function waitUntilUp(host: SupervisorHost, readyAfterMs: number): Promise<string | null> {
+  for (;;) {
+    const runner = host.runner;
+    if (runner.state === "running" && runner.startedAt !== null && performance.now() - runner.startedAt >= readyAfterMs) return null;
+    if (runner.state !== "running" && runner.state !== "starting") {
+      const exit = runner.status.lastExit;
+      return exit ? describeExit(exit) : `is ${runner.state}`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function stderrTail(host: SupervisorHost): string {
+  const tail = host.runner.stderrTail;
+  return tail.length ? `\nLast lines of its stderr:\n${tail.map((line) => `  | ${line}`).join("\n")}` : "";
+}

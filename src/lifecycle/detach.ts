@@ -1,0 +1,61 @@
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { StigmerError } from "../cli/errors.ts";
+import { selfCommand } from "../platform/self.ts";
+import type { HandOverReply } from "./background.ts";
+import type { StartPlan } from "./plan.ts";
+import { closeQuietly, openPrivateAppend } from "./state-dir.ts";
+import type { StatusReport } from "./status.ts";
+
+/** Hidden command the background supervisor runs as. */
+export const SUPERVISE_COMMAND = ["local", "__supervise"];
+
+/** How long `start --detach` waits for the background supervisor's answer. */
+const HAND_OVER_TIMEOUT_MS = 60_000;
+
+/**
+ * Re-executes stigmer as the background supervisor in a new session (no controlling terminal),
+ * hands it the resolved plan and keys over its stdin, and waits for its one-line answer.
+ * Its stderr goes to supervisor.log, so even a crash before its own logging starts is kept.
+ */
+export async function startDetached(plan: StartPlan): Promise<StatusReport> {
+  const self = selfCommand();
+  const logFd = openPrivateAppend(plan.layout.supervisorLog);
+  // The supervisor needs none of the keys in its own environment; only the runner gets them.
+  const env: Record<string, string> = {};
+  const keyNames = new Set(plan.keys.map((key) => key.name));
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !keyNames.has(name)) env[name] = value;
+  const child = spawn(self.command, [...self.args, ...SUPERVISE_COMMAND], {
+    detached: true,
+    env,
+    stdio: ["pipe", "pipe", logFd],
+    windowsHide: true,
+  });
+  closeQuietly(logFd);
+  const exited = new Promise<string>((resolve) => {
+    child.once("error", (error) => resolve(error.message));
+    child.once("exit", (code, signal) => resolve(signal ? `was killed by ${signal}` : `exited with code ${code}`));
+  });
+  child.stdin!.on("error", () => {});
+  child.stdin!.end(JSON.stringify(plan));
+
+  const lines = createInterface({ input: child.stdout! });
+  const firstLine = new Promise<string | null>((resolve) => {
+    lines.once("line", resolve);
+    lines.once("close", () => resolve(null));
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), HAND_OVER_TIMEOUT_MS)));
+  const line = await Promise.race([firstLine, timeout]);
+  clearTimeout(timer);
+  lines.close();
+  child.stdout!.destroy();
+  child.unref();
+
+  const fix = `See ${plan.layout.supervisorLog}.`;
+  if (line === "timeout") throw new StigmerError("The background supervisor did not answer within 60s.", { fix });
+  if (line === null) throw new StigmerError(`The background supervisor ${await exited} before it was ready.`, { fix });
+  const reply = JSON.parse(line) as HandOverReply;
+  if ("error" in reply) throw new StigmerError(reply.error, { fix: reply.fix ?? fix });
+  return reply.ready;
+}

@@ -1,0 +1,149 @@
+import { rmSync } from "node:fs";
+import type { Server } from "node:net";
+import { processStartToken } from "../platform/proc.ts";
+import { createRedactor } from "../secrets/redact.ts";
+import { VERSION } from "../version.ts";
+import { Component, type OutputSink } from "./component.ts";
+import { controlSocketPath, listenControl, type ControlOp } from "./control.ts";
+import { LogFile } from "./logs.ts";
+import { OrphanGuard } from "./orphan-guard.ts";
+import type { StartPlan } from "./plan.ts";
+import { launchInGroup } from "./process-tree.ts";
+import { componentReport, type DaemonReport, type StatusReport } from "./status.ts";
+import { removeStateFile, writeStateFile, type SupervisorState } from "./state-file.ts";
+import { logEvent, Supervisor, type SupervisorLog } from "./supervisor.ts";
+
+export interface HostSettings {
+  plan: StartPlan;
+  log: SupervisorLog;
+  /** A copy of runner output besides its log file: the terminal in the foreground, none in the background. */
+  echo: OutputSink | null;
+  /** Called when a `stop` request arrives over the control socket. */
+  onStopRequest: () => void;
+}
+
+/** The last daemon check, kept current by whoever watches the daemon. */
+export interface DaemonSource {
+  last(): DaemonReport | null;
+}
+
+/**
+ * What a supervisor process is, in the foreground or the background: the components, the
+ * control socket that makes it the one supervisor of its STIGMER_HOME, the state file, the
+ * orphan guard, and the log files.
+ */
+export class SupervisorHost {
+  readonly startedAt = new Date();
+  readonly runner: Component;
+  readonly supervisor: Supervisor;
+  readonly socketPath: string;
+  daemon: DaemonSource | null = null;
+
+  private control: Server | null = null;
+  private guard: OrphanGuard | null = null;
+  private readonly runnerLog: LogFile;
+  private readonly selfToken = processStartToken(process.pid);
+
+  constructor(private readonly settings: HostSettings) {
+    const { plan, log, echo } = settings;
+    this.socketPath = controlSocketPath(plan.layout);
+    this.runnerLog = new LogFile(plan.layout.runnerLog, (message) => log.warn(message), plan.options.logs);
+    const runnerLog = this.runnerLog;
+    const output: OutputSink = {
+      stdout(lines) {
+        runnerLog.write(lines);
+        echo?.stdout(lines);
+      },
+      stderr(lines) {
+        runnerLog.write(lines);
+        echo?.stderr(lines);
+      },
+    };
+    this.runner = new Component(
+      {
+        name: "runner",
+        launch: plan.launch,
+        policy: plan.options.policy,
+        stopTimeoutMs: plan.options.stopTimeoutMs,
+        redact: createRedactor(plan.keys.map((key) => key.value)),
+        output,
+      },
+      (event) => {
+        logEvent(log, this.runner, event);
+        if (event.type === "spawned" || event.type === "stopped" || event.type === "exited") this.recordState();
+      },
+      { launch: launchInGroup, random: Math.random, now: () => performance.now() },
+    );
+    this.supervisor = new Supervisor([this.runner]);
+  }
+
+  /** Takes the control socket: fails when another supervisor runs for this STIGMER_HOME. */
+  async open(): Promise<void> {
+    this.control = await listenControl(this.socketPath, this.settings.plan.layout.home, (op) => this.handle(op));
+    this.guard = new OrphanGuard();
+    this.recordState();
+  }
+
+  start(): void {
+    this.supervisor.start();
+  }
+
+  status(): StatusReport {
+    const { layout } = this.settings.plan;
+    return {
+      supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: VERSION },
+      runner: componentReport(this.runner, performance.now()),
+      daemon: this.daemon?.last() ?? null,
+      logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog },
+    };
+  }
+
+  /** Stops every component, then lets go of the socket and the state file. */
+  async shutdown(): Promise<void> {
+    await this.supervisor.stop();
+    this.guard?.close();
+    const control = this.control;
+    this.control = null;
+    if (control) {
+      await new Promise<void>((resolve) => control.close(() => resolve()));
+      if (process.platform !== "win32") rmSync(this.socketPath, { force: true });
+    }
+    removeStateFile(this.settings.plan.layout.stateFile);
+    this.runnerLog.close();
+  }
+
+  private async handle(op: ControlOp): Promise<unknown> {
+    switch (op) {
+      case "status":
+        return this.status();
+      case "restart":
+        this.settings.log.info("restart requested");
+        await this.runner.restart();
+        return this.status();
+      case "stop":
+        this.settings.log.info("stop requested");
+        this.settings.onStopRequest();
+        return { stopping: true, pid: process.pid };
+    }
+  }
+
+  private recordState(): void {
+    const groups: SupervisorState["groups"] = {};
+    for (const component of this.supervisor.components) {
+      if (component.pid !== null) groups[component.spec.name] = { pid: component.pid, startToken: processStartToken(component.pid) };
+    }
+    this.guard?.watch(Object.values(groups).map((group) => group.pid));
+    if (!this.control) return;
+    try {
+      writeStateFile(this.settings.plan.layout.stateFile, {
+        version: VERSION,
+        startedAt: this.startedAt.toISOString(),
+        supervisor: { pid: process.pid, startToken: this.selfToken },
+        controlSocket: this.socketPath,
+        groups,
+      });
+    } catch (error) {
+      this.settings.log.warn(`cannot write ${this.settings.plan.layout.stateFile}: ${(error as Error).message}`);
+    }
+  }
+}
