@@ -1,0 +1,204 @@
+// `start --detach` and the commands that talk to the background supervisor, end to end.
+import { afterEach, describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { cleanEnv, cleanupAll, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor } from "../helpers.ts";
+
+afterEach(() => {
+  for (const home of homes.splice(0)) runCli(["local", "stop", "--timeout", "2s"], cleanEnv({ STIGMER_HOME: home }));
+  cleanupAll();
+});
+
+const homes: string[] = [];
+const KEY = "sk-ant-detach-test-abcdefghijklmnop";
+
+function setup(extra: Record<string, string> = {}) {
+  const home = tempDir();
+  homes.push(home);
+  const work = tempDir("stigmer-work-");
+  const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: KEY, ...extra });
+  const cli = (...args: string[]) => runCli(args, env);
+  const status = () => {
+    const result = cli("local", "status", "--json");
+    return { code: result.code, report: JSON.parse(result.stdout) };
+  };
+  const state = () => JSON.parse(readFileSync(path.join(home, "run", "supervisor.json"), "utf8"));
+  return { home, work, env, cli, status, state };
+}
+
+/** Every file under a directory, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? filesUnder(full) : entry.isFile() ? [full] : [];
+  });
+}
+
+describe("start --detach and its commands", () => {
+  test("the whole life: start, crash, restart, refuse a second, stop, stop again", async () => {
+    const s = setup();
+    const started = s.cli("local", "start", "--detach", "--runner", FIXTURE_RUNNER, "--restart-delay", "100ms");
+    expect(started.code).toBe(0);
+    expect(started.stderr).toContain("Running in the background");
+
+    const first = s.status();
+    expect(first.code).toBe(0);
+    expect(first.report.supervisor.pid).toBeGreaterThan(0);
+    expect(first.report.runner).toMatchObject({ state: "running", restarts: 0, lastExitCode: null });
+    expect(first.report.logs.runner).toBe(path.join(s.home, "logs", "agent-runner.log"));
+    const supervisorPid = first.report.supervisor.pid;
+    const firstRunner = first.report.runner.pid;
+    killGroupAtEnd(firstRunner);
+
+    process.kill(firstRunner, "SIGKILL");
+    const afterCrash = await waitFor("the restart after SIGKILL", () => {
+      const now = s.status().report;
+      return now.runner.state === "running" && now.runner.pid !== firstRunner ? now : null;
+    });
+    expect(afterCrash.runner).toMatchObject({ restarts: 1, lastSignal: "SIGKILL" });
+    killGroupAtEnd(afterCrash.runner.pid);
+
+    const restarted = s.cli("local", "restart");
+    expect(restarted.code).toBe(0);
+    const afterRestart = s.status().report;
+    expect(afterRestart.runner.pid).not.toBe(afterCrash.runner.pid);
+    expect(afterRestart.runner.restarts).toBe(2);
+    expect(afterRestart.supervisor.pid).toBe(supervisorPid);
+    killGroupAtEnd(afterRestart.runner.pid);
+
+    const second = s.cli("local", "start", "--detach", "--runner", FIXTURE_RUNNER);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`A supervisor is already running (pid ${supervisorPid})`);
+    expect(second.stderr).toContain("runner");
+
+    const stopped = s.cli("local", "stop");
+    expect(stopped.code).toBe(0);
+    expect(processAlive(supervisorPid)).toBe(false);
+    expect(processAlive(afterRestart.runner.pid)).toBe(false);
+    const after = s.status();
+    expect(after.code).toBe(3);
+    expect(after.report.supervisor).toBeNull();
+    expect(existsSync(path.join(s.home, "run", "supervisor.json"))).toBe(false);
+    expect(s.cli("local", "stop").code).toBe(0);
+    expect(s.cli("local", "restart").code).toBe(3);
+  });
+
+  test("a runner that ignores SIGTERM, with a grandchild: stop returns within --stop-timeout + 2s and both are gone", async () => {
+    const s = setup({ FIXTURE_MODE: "ignore-term" });
+    const grandchildFile = path.join(s.work, "grandchild");
+    s.env.FIXTURE_GRANDCHILD = grandchildFile;
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--stop-timeout", "1s").code).toBe(0);
+    await waitFor("the grandchild", () => existsSync(grandchildFile) && readFileSync(grandchildFile, "utf8").length > 0);
+    const runner = s.status().report.runner.pid;
+    const grandchild = Number(readFileSync(grandchildFile, "utf8"));
+    killGroupAtEnd(runner);
+    const began = performance.now();
+    expect(s.cli("local", "stop").code).toBe(0);
+    expect(performance.now() - began).toBeLessThan(1000 + 2000);
+    expect(processAlive(runner)).toBe(false);
+    expect(processAlive(grandchild)).toBe(false);
+  });
+
+  test("a SIGKILLed supervisor takes its runner with it, and the next start cleans up", async () => {
+    const s = setup();
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
+    const { supervisor, groups } = s.state();
+    killGroupAtEnd(groups.runner.pid);
+    process.kill(supervisor.pid, "SIGKILL");
+    await waitFor("the orphaned runner to be ended", () => !processAlive(groups.runner.pid), 10_000);
+    const again = s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`cleaned up after a supervisor that died (pid ${supervisor.pid})`);
+    const report = s.status().report;
+    expect(report.supervisor.pid).not.toBe(supervisor.pid);
+    expect(report.runner.state).toBe("running");
+    killGroupAtEnd(report.runner.pid);
+  });
+
+  test("a state file naming a pid that another program now uses is cleaned up without signalling it", async () => {
+    const s = setup();
+    const stranger = spawn("sleep", ["60"], { detached: true, stdio: "ignore" });
+    killGroupAtEnd(stranger.pid!);
+    mkdirSync(path.join(s.home, "run"), { recursive: true, mode: 0o700 });
+    writeFileSync(
+      path.join(s.home, "run", "supervisor.json"),
+      JSON.stringify({
+        version: "0.0.1",
+        startedAt: new Date().toISOString(),
+        supervisor: { pid: stranger.pid, startToken: "1" },
+        controlSocket: path.join(s.home, "run", "control.sock"),
+        groups: { runner: { pid: stranger.pid, startToken: "1" } },
+      }),
+      { mode: 0o600 },
+    );
+    const status = s.cli("local", "status");
+    expect(status.code).toBe(3);
+    expect(status.stderr).toContain("cleaned up after a supervisor that died");
+    expect(status.stderr).not.toContain("killed");
+    expect(processAlive(stranger.pid!)).toBe(true);
+    expect(existsSync(path.join(s.home, "run", "supervisor.json"))).toBe(false);
+    expect(s.cli("local", "stop").code).toBe(0);
+    expect(processAlive(stranger.pid!)).toBe(true);
+  });
+
+  test("a runner that dies at once: start --detach exits 1 with its stderr, and leaves nothing running", () => {
+    const s = setup();
+    const runner = path.join(s.work, "dies.sh");
+    writeFileSync(runner, "#!/bin/sh\necho 'cannot import agent' >&2\nexit 4\n");
+    chmodSync(runner, 0o755);
+    const result = s.cli("local", "start", "-d", "--runner", runner);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("The runner did not start: it exited with code 4");
+    expect(result.stderr).toContain("| cannot import agent");
+    expect(s.status().code).toBe(3);
+  });
+
+  test("no key reaches a file under STIGMER_HOME, the supervisor's command line or its environment", async () => {
+    const s = setup({ FIXTURE_SAY_KEY: "1" });
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
+    await waitFor("the runner's output", () => readFileSync(path.join(s.home, "logs", "agent-runner.log"), "utf8").includes("fixture: ready"));
+    const pid = s.status().report.supervisor.pid;
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).not.toContain(KEY);
+    expect(readFileSync(`/proc/${pid}/environ`, "utf8")).not.toContain(KEY);
+    for (const file of filesUnder(s.home)) expect(readFileSync(file, "utf8")).not.toContain(KEY);
+    expect(readFileSync(path.join(s.home, "logs", "agent-runner.log"), "utf8")).toContain("the key is [REDACTED]");
+    expect(s.cli("local", "status", "--json").stdout).not.toContain(KEY);
+    for (const file of filesUnder(s.home)) expect(statSync(file).mode & 0o777).toBe(0o600);
+    for (const dir of ["", "run", "logs", "workspace"]) expect(statSync(path.join(s.home, dir)).mode & 0o777).toBe(0o700);
+  });
+});
+
+describe("logs", () => {
+  test("-n prints the tail; -f follows across rotation without losing a line", async () => {
+    const s = setup({ FIXTURE_MODE: "count", FIXTURE_COUNT_EVERY: "0.005" });
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--log-max-size", "16KiB", "--log-files", "3").code).toBe(0);
+    const logFile = path.join(s.home, "logs", "agent-runner.log");
+    await waitFor("a few lines", () => readFileSync(logFile, "utf8").split("\n").length > 20);
+    const tail = s.cli("local", "logs", "-n", "3");
+    expect(tail.code).toBe(0);
+    expect(tail.stdout.trim().split("\n")).toHaveLength(3);
+    expect(tail.stdout).toMatch(/^count \d{8} /);
+
+    const follower = startCli(["local", "logs", "-f", "-n", "1"], s.env);
+    const rotations = () => (existsSync(`${logFile}.2`) ? 2 : existsSync(`${logFile}.1`) ? 1 : 0);
+    await waitFor("two rotations", () => rotations() === 2 && follower.output().split("\n").length > 700, 30_000);
+    follower.child.kill("SIGINT");
+    expect((await follower.exited).code).toBe(0);
+    const numbers = follower.output().trim().split("\n").map((line) => Number(line.split(" ")[1]));
+    expect(numbers.length).toBeGreaterThan(700);
+    numbers.forEach((n, i) => i > 0 && expect(n).toBe(numbers[i - 1]! + 1));
+    expect(existsSync(`${logFile}.3`)).toBe(false);
+    expect(statSync(logFile).size).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  test("--supervisor prints the supervisor's timestamped lines; no log yet is a clear error", () => {
+    const s = setup();
+    const missing = s.cli("local", "logs");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("There is no log yet");
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
+    const result = s.cli("local", "logs", "--supervisor");
+    expect(result.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z info {2}background supervisor \d+ started/m);
+  });
+});

@@ -1,0 +1,159 @@
+// The file and socket edges of the lifecycle, on a real temporary directory.
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import type { Server } from "node:net";
+import path from "node:path";
+import { StigmerError } from "../../src/cli/errors.ts";
+import { controlRequest, controlSocketPath, listenControl } from "../../src/lifecycle/control.ts";
+import { lastLinesOfFile } from "../../src/lifecycle/log-tail.ts";
+import { LogFile } from "../../src/lifecycle/logs.ts";
+import { homeLayout } from "../../src/lifecycle/state-dir.ts";
+import { parseState, readStateFile, writeStateFile } from "../../src/lifecycle/state-file.ts";
+import { cleanupAll, tempDir } from "../helpers.ts";
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+  cleanupAll();
+});
+
+describe("LogFile", () => {
+  test("rotates by size, keeping the configured number of files, each 0600", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "x.log");
+    const log = new LogFile(file, () => {}, { maxBytes: 100, files: 3 });
+    for (let i = 0; i < 10; i++) log.write(`${String(i).padStart(2, "0")} ${"x".repeat(46)}\n`);
+    log.close();
+    expect(readFileSync(file, "utf8")).toStartWith("08 ");
+    expect(readFileSync(`${file}.1`, "utf8")).toStartWith("06 ");
+    expect(readFileSync(`${file}.2`, "utf8")).toStartWith("04 ");
+    expect(existsSync(`${file}.3`)).toBe(false);
+    for (const name of [file, `${file}.1`, `${file}.2`]) expect(statSync(name).mode & 0o777).toBe(0o600);
+  });
+
+  test("one file kept: the file starts anew", () => {
+    const file = path.join(tempDir(), "x.log");
+    const log = new LogFile(file, () => {}, { maxBytes: 10, files: 1 });
+    log.write("123456789\n");
+    log.write("abc\n");
+    log.close();
+    expect(readFileSync(file, "utf8")).toBe("abc\n");
+  });
+
+  test("a write that fails is reported once, and recovery once", () => {
+    const file = path.join(tempDir(), "x.log");
+    const messages: string[] = [];
+    const log = new LogFile(file, (message) => messages.push(message));
+    log.close();
+    log.write("lost\n");
+    log.write("lost too\n");
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain("cannot write");
+  });
+});
+
+describe("lastLinesOfFile", () => {
+  test("the last lines, whatever the block boundaries", () => {
+    const file = path.join(tempDir(), "x.log");
+    const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${"y".repeat(i % 97)}`);
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    expect(lastLinesOfFile(file, 3).text).toBe(`${lines.slice(-3).join("\n")}\n`);
+    expect(lastLinesOfFile(file, 2000).text.split("\n").length - 1).toBe(2000);
+    expect(lastLinesOfFile(file, 0).text).toBe("");
+    writeFileSync(file, "no newline at the end");
+    expect(lastLinesOfFile(file, 5).text).toBe("no newline at the end\n");
+  });
+});
+
+describe("state file", () => {
+  const state = {
+    version: "0.1.0",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    supervisor: { pid: 10, startToken: "99" },
+    controlSocket: "/x/run/control.sock",
+    groups: { runner: { pid: 11, startToken: null } },
+  };
+
+  test("written atomically, 0600, and read back", () => {
+    const file = path.join(tempDir(), "supervisor.json");
+    writeStateFile(file, state);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readStateFile(file)).toEqual({ kind: "state", state });
+  });
+
+  test("empty, truncated or wrongly shaped files read as corrupt, not as a crash", () => {
+    const file = path.join(tempDir(), "supervisor.json");
+    writeFileSync(file, "");
+    expect(readStateFile(file)).toEqual({ kind: "corrupt", reason: "empty file" });
+    writeFileSync(file, JSON.stringify(state).slice(0, 40));
+    expect(readStateFile(file)).toEqual({ kind: "corrupt", reason: "not JSON" });
+    writeFileSync(file, JSON.stringify({ ...state, supervisor: { pid: "ten" } }));
+    expect(readStateFile(file).kind).toBe("corrupt");
+    expect(parseState([])).toBeNull();
+    expect(parseState({ ...state, groups: { runner: { pid: -1, startToken: null } } })).toBeNull();
+    expect(readStateFile(path.join(file, "missing"))).toEqual({ kind: "none" });
+  });
+});
+
+describe("control socket", () => {
+  const handle = async (op: string) => ({ answered: op });
+
+  test("answers requests, and a second listener is refused as already running", async () => {
+    const layout = homeLayout(tempDir());
+    const socket = controlSocketPath(layout);
+    servers.push(await listenControl(socket, layout.home, handle));
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+    expect(await controlRequest(socket, "status", 2000)).toEqual({ kind: "answer", result: { answered: "status" } });
+    const second = await listenControl(socket, layout.home, handle).catch((error) => error);
+    expect(second).toBeInstanceOf(StigmerError);
+    expect((second as StigmerError).message).toContain("already running");
+  });
+
+  test("two listeners racing for one path: exactly one wins", async () => {
+    const layout = homeLayout(tempDir());
+    const socket = controlSocketPath(layout);
+    const results = await Promise.allSettled([1, 2, 3, 4].map(() => listenControl(socket, layout.home, handle)));
+    const won = results.filter((result) => result.status === "fulfilled") as PromiseFulfilledResult<Server>[];
+    servers.push(...won.map((result) => result.value));
+    expect(won).toHaveLength(1);
+  });
+
+  test("a socket file left by a killed process is replaced", async () => {
+    const layout = homeLayout(tempDir());
+    const socket = controlSocketPath(layout);
+    mkdirSync(path.dirname(socket), { recursive: true });
+    const bind = "import socket, sys, time; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); print('bound', flush=True); time.sleep(60)";
+    const holder = Bun.spawn(["python3", "-c", bind, socket], { stdout: "pipe" });
+    await new Response(holder.stdout).body!.getReader().read();
+    holder.kill("SIGKILL");
+    await holder.exited;
+    expect(statSync(socket).isSocket()).toBe(true);
+    servers.push(await listenControl(socket, layout.home, handle));
+    expect(await controlRequest(socket, "status", 2000)).toMatchObject({ kind: "answer" });
+  });
+
+  test("a file that is not a socket is refused and left alone", async () => {
+    const layout = homeLayout(tempDir());
+    const occupied = controlSocketPath(layout);
+    mkdirSync(path.dirname(occupied), { recursive: true });
+    writeFileSync(occupied, "not a socket");
+    const error = await listenControl(occupied, layout.home, handle).catch((caught) => caught);
+    expect(error).toBeInstanceOf(StigmerError);
+    expect((error as StigmerError).message).toContain("is not a socket");
+    expect(readFileSync(occupied, "utf8")).toBe("not a socket");
+  });
+
+  test("nothing listening reads as no supervisor", async () => {
+    const layout = homeLayout(tempDir());
+    expect(await controlRequest(controlSocketPath(layout), "status", 2000)).toEqual({ kind: "no-supervisor" });
+  });
+
+  test("a home too deep for a Unix socket path gets a short private path instead", () => {
+    const deep = homeLayout(`/tmp/${"d".repeat(120)}`);
+    const socket = controlSocketPath(deep, "linux");
+    expect(Buffer.byteLength(socket)).toBeLessThan(100);
+    expect(controlSocketPath(deep, "linux")).toBe(socket);
+    expect(controlSocketPath(homeLayout("/home/u/.stigmer"), "linux")).toBe("/home/u/.stigmer/run/control.sock");
+    expect(controlSocketPath(homeLayout("/home/u/.stigmer"), "win32")).toMatch(/^\\\\\.\\pipe\\stigmer-[0-9a-f]{16}$/);
+  });
+});
