@@ -59,6 +59,8 @@ export class Component {
   stderrTail: string[] = [];
 
   private current: { process: LaunchedProcess; done: Promise<void> } | null = null;
+  /** Counts spawns, so that the end of an old run never acts on a newer one. */
+  private generation = 0;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private stopping = false;
   private resolveSettled!: (state: ComponentState) => void;
@@ -110,6 +112,7 @@ export class Component {
 
   private spawn(): void {
     this.nextRestartAt = null;
+    const generation = ++this.generation;
     const process = this.io.launch(this.spec.launch);
     this.pid = process.pid > 0 ? process.pid : null;
     this.startedAt = this.io.now();
@@ -123,7 +126,7 @@ export class Component {
     const done = process.exited.then(async (exit) => {
       const uptimeMs = this.io.now() - (this.startedAt ?? this.io.now());
       await Promise.race([outputDone, delay(DRAIN_MS)]);
-      await this.afterExit(process, exit, uptimeMs);
+      await this.afterExit(process, exit, uptimeMs, generation);
     });
     this.current = { process, done };
     if (this.pid !== null) {
@@ -149,13 +152,16 @@ export class Component {
     });
   }
 
-  private async afterExit(process: LaunchedProcess, processExit: ProcessExit, uptimeMs: number): Promise<void> {
-    this.pid = null;
-    this.current = null;
-    if (this.stopping) return;
+  private async afterExit(process: LaunchedProcess, processExit: ProcessExit, uptimeMs: number, generation: number): Promise<void> {
+    if (this.current?.process === process) {
+      this.pid = null;
+      this.current = null;
+    }
+    const superseded = () => this.stopping || generation !== this.generation;
+    if (superseded()) return;
     // Whatever the runner left behind in its group would hold ports and files the next run needs.
     if (process.pid > 0 && groupAlive(process.pid)) await terminateGroup(process.pid, this.spec.stopTimeoutMs);
-    if (this.stopping) return;
+    if (superseded()) return;
     const exit: Exit = { code: processExit.code, signal: processExit.signal, uptimeMs };
     const decision = decideAfterExit(this.status, exit, this.spec.policy, this.io.random());
     this.status = decision.status;
