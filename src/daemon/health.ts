@@ -1,0 +1,284 @@
+// Whether the Stigmer daemon answers: grpc.health.v1.Health/Check over @grpc/grpc-js.
+//
+// @grpc/grpc-js costs tens of milliseconds to load, so it is loaded here, and only when
+// a check needs it; callers still import this module lazily (`await import(...)`) so
+// that commands which never talk to the daemon do not even parse it.
+
+import { clearTimeout, setTimeout } from "node:timers";
+import { setTimeout as sleep } from "node:timers/promises";
+import type * as Grpc from "@grpc/grpc-js";
+import {
+  HEALTH_CHECK_PATH,
+  ServingStatus,
+  decodeHealthCheckResponse,
+  encodeHealthCheckRequest,
+  servingStatusName,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+} from "./health-protocol.ts";
+import { describeNetworkError, noAnswerWithin, splitEndpoint, tcpConnectFailure } from "./tcp.ts";
+
+type GrpcModule = typeof Grpc;
+let grpcModule: Promise<GrpcModule> | null = null;
+const loadGrpc = () => (grpcModule ??= import("@grpc/grpc-js"));
+
+/** See DESIGN.md, "Status": `reachable` is a gRPC server without the health service (stigmer-server today). */
+export type DaemonStatus = "serving" | "not-serving" | "reachable" | "unreachable";
+
+export interface DaemonCheck {
+  /** "host:port", as given. */
+  endpoint: string;
+  status: DaemonStatus;
+  /** ISO time the answer (or the failure) came. */
+  checkedAt: string;
+  /** Why, in plain words, when the status is not `serving`. */
+  detail: string | null;
+}
+
+export const DEFAULT_DEADLINE_MS = 2000;
+
+/** Healthy enough to start the runner. */
+export function daemonAnswers(check: DaemonCheck): boolean {
+  return check.status === "serving" || check.status === "reachable";
+}
+
+/**
+ * One Health/Check on a channel of its own, closed before returning. A bare TCP connect
+ * goes first (see tcp.ts): when nothing listens, that is the answer, and gRPC is not loaded.
+ */
+export async function checkDaemon(endpoint: string, options: { deadlineMs?: number } = {}): Promise<DaemonCheck> {
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const startedAt = performance.now();
+  const address = splitEndpoint(endpoint);
+  if (address) {
+    const failure = await tcpConnectFailure(address.host, address.port, deadlineMs);
+    if (failure) return result(endpoint, "unreachable", failure);
+  }
+  const probe = new HealthProbe(endpoint);
+  try {
+    // One deadline for the whole check, the TCP look included.
+    return await probe.check(Math.max(deadlineMs - (performance.now() - startedAt), 1));
+  } finally {
+    probe.close();
+  }
+}
+
+export interface WaitForDaemonOptions {
+  timeoutMs: number;
+  /** Pause between checks. */
+  intervalMs?: number;
+  /** Deadline of each check, cut to the time left. */
+  deadlineMs?: number;
+  onProgress?: (check: DaemonCheck, elapsedMs: number) => void;
+  /** Aborting cancels the check under way and returns it (unreachable, "check cancelled"). */
+  signal?: AbortSignal;
+}
+
+/** A check needs this long to connect at all, so one near the end of the wait gets at least this. */
+const SHORTEST_CHECK_DEADLINE_MS = 250;
+
+/**
+ * Checks until the daemon answers (`serving` or `reachable`) or `timeoutMs` has passed,
+ * and returns the last check: deciding what a daemon that never came up means is the caller's.
+ */
+export async function waitForDaemon(endpoint: string, options: WaitForDaemonOptions): Promise<DaemonCheck> {
+  const { timeoutMs, intervalMs = 500, deadlineMs = DEFAULT_DEADLINE_MS, onProgress, signal } = options;
+  const startedAt = performance.now();
+  const elapsedMs = () => performance.now() - startedAt;
+  const probe = new HealthProbe(endpoint);
+  try {
+    for (;;) {
+      const leftMs = timeoutMs - elapsedMs();
+      const check = await probe.check(Math.min(deadlineMs, Math.max(leftMs, SHORTEST_CHECK_DEADLINE_MS)), signal);
+      if (signal?.aborted) return check;
+      onProgress?.(check, elapsedMs());
+      if (daemonAnswers(check) || elapsedMs() >= timeoutMs) return check;
+      try {
+        await sleep(Math.min(intervalMs, timeoutMs - elapsedMs()), undefined, { signal });
+      } catch {
+        // Aborted while pausing: the next check sees the signal and returns at once.
+      }
+    }
+  } finally {
+    probe.close();
+  }
+}
+
+export interface DaemonWatcherOptions {
+  /** Pause between the end of one check and the start of the next. */
+  intervalMs?: number;
+  deadlineMs?: number;
+}
+
+/** Called with the first check, then once for each change of status (not of detail). */
+export type DaemonChangeListener = (check: DaemonCheck, previous: DaemonCheck | null) => void;
+
+/**
+ * The supervisor's periodic check: one long-lived channel, so a daemon that stays up
+ * costs one small request every `intervalMs`, not a new connection.
+ */
+export class DaemonWatcher {
+  readonly #probe: HealthProbe;
+  readonly #intervalMs: number;
+  readonly #deadlineMs: number;
+  #last: DaemonCheck | null = null;
+  #running = false;
+  #timer: NodeJS.Timeout | null = null;
+  #checkUnderWay: AbortController | null = null;
+
+  constructor(readonly endpoint: string, options: DaemonWatcherOptions = {}) {
+    this.#probe = new HealthProbe(endpoint);
+    this.#intervalMs = options.intervalMs ?? 5000;
+    this.#deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  }
+
+  /** The latest check, or null before the first one finished. */
+  get last(): DaemonCheck | null {
+    return this.#last;
+  }
+
+  start(onChange: DaemonChangeListener): void {
+    if (this.#running) throw new Error(`already watching ${this.endpoint}`);
+    this.#running = true;
+    void this.#tick(onChange);
+  }
+
+  /** Cancels the check under way and closes the channel; `start` may be called again. */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#checkUnderWay?.abort();
+    this.#checkUnderWay = null;
+    this.#probe.close();
+  }
+
+  async #tick(onChange: DaemonChangeListener): Promise<void> {
+    const checkUnderWay = new AbortController();
+    this.#checkUnderWay = checkUnderWay;
+    const check = await this.#probe.check(this.#deadlineMs, checkUnderWay.signal);
+    if (!this.#running || checkUnderWay.signal.aborted) return;
+    const previous = this.#last;
+    this.#last = check;
+    // Scheduled before the listener runs, so a listener that throws does not end the watch.
+    // Unref'd: a forgotten watcher must not keep a process alive that is otherwise done.
+    this.#timer = setTimeout(() => void this.#tick(onChange), this.#intervalMs).unref();
+    if (previous?.status !== check.status) onChange(check, previous);
+  }
+}
+
+/**
+ * A channel to one endpoint and the health call on it, turning every outcome into a
+ * DaemonCheck. Reused across checks by the watcher and by waitForDaemon.
+ */
+class HealthProbe {
+  #client: Grpc.Client | null = null;
+
+  constructor(readonly endpoint: string) {}
+
+  async check(deadlineMs: number, signal?: AbortSignal): Promise<DaemonCheck> {
+    const grpc = await loadGrpc();
+    if (signal?.aborted) return cancelled(this.endpoint);
+    let client: Grpc.Client;
+    try {
+      client = this.#open(grpc);
+    } catch (error) {
+      return result(this.endpoint, "unreachable", `invalid endpoint: ${(error as Error).message}`);
+    }
+    return new Promise((resolve) => {
+      const cancel = () => call.cancel();
+      const call = client.makeUnaryRequest<HealthCheckRequest, HealthCheckResponse>(
+        HEALTH_CHECK_PATH,
+        encodeHealthCheckRequest,
+        decodeHealthCheckResponse,
+        { service: "" },
+        new grpc.Metadata(),
+        { deadline: Date.now() + deadlineMs },
+        (error, response) => {
+          signal?.removeEventListener("abort", cancel);
+          resolve(error ? fromError(grpc, this.endpoint, error, deadlineMs) : fromResponse(this.endpoint, response!));
+        },
+      );
+      signal?.addEventListener("abort", cancel, { once: true });
+    });
+  }
+
+  /**
+   * Ends the channel and its connection. One exception, outside this code: a connection
+   * whose peer accepted TCP but never sent its HTTP/2 SETTINGS stays open under Bun 1.4,
+   * whose http2 client ignores destroy() before the handshake (and grpc-js sets no
+   * handshake timeout, grpc/grpc-node#2785). grpc-js unrefs it, so it never keeps a
+   * process alive, and the watcher and waitForDaemon reuse one channel, so such sockets
+   * do not pile up in the supervisor.
+   */
+  close(): void {
+    this.#client?.close();
+    this.#client = null;
+  }
+
+  #open(grpc: GrpcModule): Grpc.Client {
+    this.#client ??= new grpc.Client(this.endpoint, grpc.credentials.createInsecure(), {
+      // Calls fail at once while the connection is down (waitForReady is off by default),
+      // so a refused port answers in milliseconds; these keep reconnecting quick enough
+      // that the watcher sees a daemon come back within a tick or two.
+      "grpc.initial_reconnect_backoff_ms": 250,
+      "grpc.max_reconnect_backoff_ms": 2000,
+      "grpc.dns_min_time_between_resolutions_ms": 1000,
+      // No DNS TXT lookup for a service config: one round-trip less, and none is published.
+      "grpc.service_config_disable_resolution": 1,
+      // The daemon is local: an http_proxy / https_proxy set for the user's other traffic
+      // must not carry this check (grpc-js would honour it unless no_proxy lists the host),
+      // and the TCP look in checkDaemon goes direct too.
+      "grpc.enable_http_proxy": 0,
+    });
+    return this.#client;
+  }
+}
+
+function result(endpoint: string, status: DaemonStatus, detail: string | null): DaemonCheck {
+  return { endpoint, status, checkedAt: new Date().toISOString(), detail };
+}
+
+function cancelled(endpoint: string): DaemonCheck {
+  return result(endpoint, "unreachable", "check cancelled");
+}
+
+function fromResponse(endpoint: string, response: HealthCheckResponse): DaemonCheck {
+  if (response.status === ServingStatus.SERVING) return result(endpoint, "serving", null);
+  return result(endpoint, "not-serving", `health check answered ${servingStatusName(response.status)}`);
+}
+
+function fromError(grpc: GrpcModule, endpoint: string, error: Grpc.ServiceError, deadlineMs: number): DaemonCheck {
+  const details = error.details ?? "";
+  // grpc-js turns an HTTP answer without gRPC status into a gRPC code (404 becomes
+  // UNIMPLEMENTED), which would pass a web server on the port off as a daemon.
+  const httpStatus = /Received HTTP status code (\d+)/.exec(details)?.[1];
+  if (httpStatus) return result(endpoint, "unreachable", `the port answers HTTP ${httpStatus}, not gRPC`);
+  switch (error.code) {
+    case grpc.status.UNIMPLEMENTED:
+      return result(endpoint, "reachable", "answers gRPC, but has no health service");
+    case grpc.status.DEADLINE_EXCEEDED:
+      return result(endpoint, "unreachable", noAnswerWithin(deadlineMs));
+    case grpc.status.UNAVAILABLE:
+      return result(endpoint, "unreachable", describeUnavailable(endpoint, details));
+    case grpc.status.CANCELLED:
+      return cancelled(endpoint);
+    case grpc.status.NOT_FOUND:
+      // What a health service answers for a service name it does not know.
+      return result(endpoint, "not-serving", "health service does not know the overall status");
+    default:
+      return result(endpoint, "not-serving", `health check failed: ${grpc.status[error.code]}${details ? `: ${details}` : ""}`);
+  }
+}
+
+/** grpc-js reports the cause as Node error text inside its own message; pick out the cause. */
+function describeUnavailable(endpoint: string, details: string): string {
+  if (details.includes("Name resolution failed")) return `cannot resolve host ${splitEndpoint(endpoint)?.host ?? endpoint}`;
+  const networkError = describeNetworkError(details, splitEndpoint(endpoint)?.host ?? endpoint);
+  if (networkError) return networkError;
+  // An HTTP/1 server's "400 Bad Request" to the HTTP/2 preface.
+  if (details.includes("Protocol error")) return "the port does not speak HTTP/2, so not gRPC";
+  const lastError = /Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/.exec(details)?.[1] ?? details;
+  // grpc-js stamps the time on connection errors; checkedAt already says when.
+  return lastError.replace(/ \(\d{4}-\d\d-\d\dT[^)]*\)$/, "") || "unavailable";
+}
