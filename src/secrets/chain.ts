@@ -1,4 +1,5 @@
 import { StigmerError } from "../cli/errors.ts";
+import { keyValueProblem } from "./values.ts";
 
 export type KeySource = "environment" | "keyring" | "entered";
 
@@ -43,12 +44,22 @@ export async function resolveKeys(names: readonly string[], sources: KeySources)
   return keys;
 }
 
+/** A key that cannot travel in an environment variable, or that the redactor could not hide, is refused. */
+function usable(key: ResolvedKey): ResolvedKey {
+  const problem = keyValueProblem(key.value);
+  if (problem === undefined) return key;
+  const where = key.source === "environment" ? "in the environment" : "in the keyring";
+  throw new StigmerError(`${key.name} ${where} cannot be used: ${problem}.`, {
+    fix: key.source === "environment" ? `export ${key.name}=… with the key on one line` : `stigmer secrets set ${key.name}`,
+  });
+}
+
 async function resolveKey(name: string, sources: KeySources): Promise<ResolvedKey> {
   const fromEnv = sources.environment(name);
-  if (fromEnv !== undefined && fromEnv.trim() !== "") return { name, value: fromEnv, source: "environment" };
+  if (fromEnv !== undefined && fromEnv.trim() !== "") return usable({ name, value: fromEnv, source: "environment" });
   if (sources.keyring) {
     const answer = await sources.keyring(name);
-    if ("found" in answer && answer.found !== "") return { name, value: answer.found, source: "keyring" };
+    if ("found" in answer && answer.found !== "") return usable({ name, value: answer.found, source: "keyring" });
     if ("unavailable" in answer) sources.warn(`Keyring unavailable (${answer.unavailable}); not looking there for ${name}.`);
   }
   if (sources.prompt) return { name, value: await sources.prompt(name), source: "entered" };

@@ -70,6 +70,17 @@ describe("resolveKeys", () => {
     expect((error as StigmerError).fix).toContain("stigmer secrets set ANTHROPIC_API_KEY");
   });
 
+  test("a key with a newline or a control character is refused, without quoting it", async () => {
+    for (const value of ["sk-line\nbreak", "sk-bell\u0007x"]) {
+      const error = await resolveKeys(["ANTHROPIC_API_KEY"], sources({ env: { ANTHROPIC_API_KEY: value } })).catch((caught) => caught);
+      expect(error).toBeInstanceOf(StigmerError);
+      expect((error as StigmerError).message).toContain("ANTHROPIC_API_KEY in the environment cannot be used");
+      expect((error as StigmerError).message).not.toContain(value);
+    }
+    const fromRing = await resolveKeys(["OPENAI_API_KEY"], sources({ keyring: { OPENAI_API_KEY: { found: "a\rb-long" } } })).catch((caught) => caught);
+    expect((fromRing as StigmerError).fix).toContain("stigmer secrets set OPENAI_API_KEY");
+  });
+
   test("each provider's key names", () => {
     expect(keyNamesFor("anthropic")).toEqual(["ANTHROPIC_API_KEY"]);
     expect(keyNamesFor("openai")).toEqual(["OPENAI_API_KEY"]);

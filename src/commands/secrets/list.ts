@@ -1,0 +1,13 @@
+import { defineCommand } from "citty";
+import { out } from "../../cli/output.ts";
+import { commandKeyring, usingKeyring } from "./keyring.ts";
+
+export default defineCommand({
+  meta: { name: "list", description: "List the names of the keys stigmer stored in the system keyring (never the values)" },
+  async run() {
+    const keyring = commandKeyring();
+    const names = await usingKeyring(undefined, () => keyring.names());
+    if (names.length === 0) out.info("No keys stored in the system keyring.");
+    for (const name of names) process.stdout.write(`${name}\n`);
+  },
+});
