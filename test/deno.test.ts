@@ -29,7 +29,7 @@ describe("under Deno", () => {
 
   test("a foreground start of a fixture runner, stopped by SIGTERM", async () => {
     const env = cleanEnv({ STIGMER_HOME: tempDir(), ANTHROPIC_API_KEY: "sk-deno-test-key-123" });
-    const child = spawn(DENO, ["run", "-A", MAIN, "local", "start", "--runner", FIXTURE_RUNNER], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(DENO, ["run", "-A", MAIN, "local", "start", "--runner", FIXTURE_RUNNER, "--no-wait-daemon"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
@@ -44,7 +44,7 @@ describe("under Deno", () => {
 
   test("start --detach re-executes itself under Deno, and stop ends it", async () => {
     const env = cleanEnv({ STIGMER_HOME: tempDir(), ANTHROPIC_API_KEY: "sk-deno-test-key-123" });
-    const started = deno(["local", "start", "--detach", "--runner", FIXTURE_RUNNER], env);
+    const started = deno(["local", "start", "--detach", "--runner", FIXTURE_RUNNER, "--no-wait-daemon"], env);
     expect(started.code).toBe(0);
     const status = deno(["local", "status", "--json"], env);
     const report = JSON.parse(status.stdout);

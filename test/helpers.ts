@@ -124,3 +124,36 @@ export function freePort(): Promise<number> {
 export function cleanupAll(): void {
   while (cleanups.length) cleanups.pop()!();
 }
+
+export interface DaemonProcess {
+  endpoint: string;
+  port: number;
+  /** SIGUSR1: between SERVING and NOT_SERVING. */
+  toggle(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The development daemon (examples/dev-daemon.ts) in a process of its own: the tests run the
+ * CLI synchronously, which would freeze a server living in the test process itself.
+ * Not among `cleanupAll`'s: a file shares one daemon across its tests and stops it itself.
+ */
+export async function spawnDevDaemon(options: { port?: number; health?: boolean; serving?: boolean } = {}): Promise<DaemonProcess> {
+  const args = [path.join(ROOT, "examples", "dev-daemon.ts"), "--port", String(options.port ?? 0)];
+  if (options.health === false) args.push("--no-health");
+  if (options.serving === false) args.push("--status", "not-serving");
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let text = "";
+  child.stdout!.on("data", (chunk) => (text += chunk));
+  const endpoint = await waitFor("the development daemon", () => /listening on (127\.0\.0\.1:\d+)/.exec(text)?.[1]);
+  return {
+    endpoint,
+    port: Number(endpoint.split(":")[1]),
+    toggle: () => child.kill("SIGUSR1"),
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}

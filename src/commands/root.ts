@@ -12,6 +12,8 @@ export const rootCommand = defineCommand({
   },
   subCommands: {
     local: () => import("./local.ts").then((module) => module.default),
+    secrets: () => import("./secrets.ts").then((module) => module.default),
+    doctor: () => import("./doctor.ts").then((module) => module.default),
     version: () => import("./version.ts").then((module) => module.default),
   },
 });

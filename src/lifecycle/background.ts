@@ -51,6 +51,7 @@ export async function runBackground(): Promise<number> {
   process.on("SIGHUP", () => {});
   log.info(`background supervisor ${process.pid} started (stigmer ${host.status().supervisor?.version})`);
   host.start();
+  void host.watchDaemon();
 
   const readyAfter = Math.min(READY_AFTER_MS, plan.options.policy.minUptimeMs || READY_AFTER_MS);
   const failure = await waitUntilUp(host, readyAfter);

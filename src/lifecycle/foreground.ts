@@ -50,6 +50,7 @@ export async function runForeground(plan: StartPlan): Promise<void> {
     await host.open();
     for (const signal of STOP_SIGNALS) process.on(signal, handler);
     host.start();
+    void host.watchDaemon();
     const outcome = await Promise.race([stopRequested, host.supervisor.settled()]);
     if (typeof outcome === "string") log.info(`${outcome}: stopping`);
     await host.shutdown();

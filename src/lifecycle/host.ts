@@ -9,7 +9,8 @@ import { LogFile } from "./logs.ts";
 import { OrphanGuard } from "./orphan-guard.ts";
 import type { StartPlan } from "./plan.ts";
 import { launchInGroup } from "./process-tree.ts";
-import { componentReport, type DaemonReport, type StatusReport } from "./status.ts";
+import type { DaemonWatcher } from "../daemon/health.ts";
+import { componentReport, type StatusReport } from "./status.ts";
 import { removeStateFile, writeStateFile, type SupervisorState } from "./state-file.ts";
 import { logEvent, Supervisor, type SupervisorLog } from "./supervisor.ts";
 
@@ -22,11 +23,6 @@ export interface HostSettings {
   onStopRequest: () => void;
 }
 
-/** The last daemon check, kept current by whoever watches the daemon. */
-export interface DaemonSource {
-  last(): DaemonReport | null;
-}
-
 /**
  * What a supervisor process is, in the foreground or the background: the components, the
  * control socket that makes it the one supervisor of its STIGMER_HOME, the state file, the
@@ -37,10 +33,11 @@ export class SupervisorHost {
   readonly runner: Component;
   readonly supervisor: Supervisor;
   readonly socketPath: string;
-  daemon: DaemonSource | null = null;
 
   private control: Server | null = null;
   private guard: OrphanGuard | null = null;
+  private daemon: DaemonWatcher | null = null;
+  private closed = false;
   private readonly runnerLog: LogFile;
   private readonly selfToken = processStartToken(process.pid);
 
@@ -88,18 +85,35 @@ export class SupervisorHost {
     this.supervisor.start();
   }
 
+  /** Re-checks the daemon every few seconds on one channel, logging each change once. */
+  async watchDaemon(): Promise<void> {
+    const { DaemonWatcher } = await import("../daemon/health.ts");
+    if (this.closed) return;
+    const { log, plan } = this.settings;
+    this.daemon = new DaemonWatcher(plan.options.endpoint);
+    this.daemon.start((check, previous) => {
+      const detail = check.detail ? ` (${check.detail})` : "";
+      const message = `daemon ${check.endpoint} is ${check.status}${detail}`;
+      if (previous === null && (check.status === "serving" || check.status === "reachable")) log.info(message);
+      else if (check.status === "unreachable" || check.status === "not-serving") log.warn(message);
+      else log.info(message);
+    });
+  }
+
   status(): StatusReport {
     const { layout } = this.settings.plan;
     return {
       supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: VERSION },
       runner: componentReport(this.runner, performance.now()),
-      daemon: this.daemon?.last() ?? null,
+      daemon: this.daemon?.last ?? null,
       logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog },
     };
   }
 
   /** Stops every component, then lets go of the socket and the state file. */
   async shutdown(): Promise<void> {
+    this.closed = true;
+    this.daemon?.stop();
     await this.supervisor.stop();
     this.guard?.close();
     const control = this.control;

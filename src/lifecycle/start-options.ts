@@ -22,6 +22,8 @@ export interface StartFlags {
   stopTimeout?: string;
   logMaxSize?: string;
   logFiles?: string;
+  daemonTimeout?: string;
+  waitDaemon?: boolean;
 }
 
 export interface StartOptions {
@@ -33,6 +35,8 @@ export interface StartOptions {
   policy: RestartPolicy;
   stopTimeoutMs: number;
   logs: LogRotation;
+  /** How long to wait for the daemon before the first spawn; null: do not wait. */
+  daemonTimeoutMs: number | null;
 }
 
 /** Flags first, then their environment variables, then the defaults of shared/DESIGN.md. Pure. */
@@ -76,5 +80,6 @@ export function resolveStartOptions(flags: StartFlags, env: Readonly<Record<stri
       maxBytes: parseSize(flags.logMaxSize ?? "10MiB", "--log-max-size"),
       files: logFiles,
     },
+    daemonTimeoutMs: flags.waitDaemon === false ? null : parseDuration(flags.daemonTimeout ?? "30s", "--daemon-timeout"),
   };
 }

@@ -1,16 +1,9 @@
 import { formatDuration } from "../cli/duration.ts";
 import { paint } from "../cli/output.ts";
+import type { DaemonCheck } from "../daemon/health.ts";
 import type { Component } from "./component.ts";
 import type { ComponentState } from "./machine.ts";
 
-export type DaemonStatus = "serving" | "not-serving" | "reachable" | "unreachable";
-
-export interface DaemonReport {
-  endpoint: string;
-  status: DaemonStatus;
-  checkedAt: string;
-  detail: string | null;
-}
 
 export interface ComponentReport {
   state: ComponentState;
@@ -30,7 +23,7 @@ export interface StatusReport {
   supervisor: { pid: number; startedAt: string; version: string } | null;
   runner: ComponentReport | null;
   server?: ComponentReport | null;
-  daemon: DaemonReport | null;
+  daemon: DaemonCheck | null;
   logs: { runner: string; supervisor: string; server?: string };
 }
 

@@ -1,5 +1,5 @@
 // `stigmer local start` in the foreground, end to end: the compiled binary, real Python runners.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
@@ -12,9 +12,18 @@ import {
   startCli,
   tempDir,
   waitFor,
+  spawnDevDaemon,
+  type DaemonProcess,
 } from "../helpers.ts";
 
 afterEach(cleanupAll);
+
+// The runner is only started once the daemon answers: a development daemon stands in for stigmer-server.
+let daemon: DaemonProcess;
+beforeAll(async () => {
+  daemon = await spawnDevDaemon();
+});
+afterAll(() => daemon.stop());
 
 const KEY = "sk-ant-test-0123456789abcdef0123456789";
 const FAST = ["--restart-delay", "0", "--min-uptime", "10s"];
@@ -23,7 +32,7 @@ function setup(extra: Record<string, string> = {}) {
   const home = tempDir();
   const work = tempDir("stigmer-work-");
   const starts = path.join(work, "starts");
-  const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: KEY, FIXTURE_STARTS: starts, ...extra });
+  const env = cleanEnv({ STIGMER_HOME: home, STIGMER_BACKEND_ENDPOINT: daemon.endpoint, ANTHROPIC_API_KEY: KEY, FIXTURE_STARTS: starts, ...extra });
   const startTimes = (): number[] =>
     existsSync(starts)
       ? readFileSync(starts, "utf8").trim().split("\n").filter(Boolean).map((line) => Number(line.split(" ")[0]) / 1e6)
@@ -58,7 +67,7 @@ describe("the runner's environment", () => {
     const s = setup({ FIXTURE_MODE: "env", TEMPORAL_SERVICE_ADDRESS: "localhost:7233", STIGMER_LLM_MODEL: "claude-test" });
     const envOut = path.join(s.work, "env.json");
     s.env.FIXTURE_ENV_OUT = envOut;
-    const cli = start(["--endpoint", "127.0.0.1:7234"], s.env);
+    const cli = start(["--endpoint", daemon.endpoint], s.env);
     await waitFor("the runner to write its environment", () => existsSync(envOut) && statSync(envOut).size > 0);
     const seen = JSON.parse(readFileSync(envOut, "utf8"));
     const hash = `sha256:${new Bun.CryptoHasher("sha256").update(KEY).digest("hex")}`;
@@ -66,7 +75,7 @@ describe("the runner's environment", () => {
       MODE: "local",
       SANDBOX_TYPE: "filesystem",
       SANDBOX_ROOT_DIR: path.join(s.home, "workspace"),
-      STIGMER_BACKEND_ENDPOINT: "127.0.0.1:7234",
+      STIGMER_BACKEND_ENDPOINT: daemon.endpoint,
       STIGMER_API_KEY: hash.replace(/^sha256:.*/, seen.STIGMER_API_KEY),
       STIGMER_LLM_PROVIDER: "anthropic",
       ANTHROPIC_API_KEY: hash,

@@ -13,6 +13,7 @@ describe("resolveStartOptions", () => {
       policy: { mode: "on-failure", baseMs: 1000, maxMs: 30_000, minUptimeMs: 30_000, maxRestarts: 10 },
       stopTimeoutMs: 10_000,
       logs: { maxBytes: 10 * 1024 * 1024, files: 5 },
+      daemonTimeoutMs: 30_000,
     });
   });
 
@@ -53,6 +54,8 @@ describe("resolveStartOptions", () => {
     expect(options.policy).toEqual({ mode: "always", baseMs: 0, maxMs: 2000, minUptimeMs: 500, maxRestarts: 3 });
     expect(options.stopTimeoutMs).toBe(60_000);
     expect(resolveStartOptions({ logMaxSize: "512KiB", logFiles: "2" }, {}).logs).toEqual({ maxBytes: 512 * 1024, files: 2 });
+    expect(resolveStartOptions({ daemonTimeout: "5s" }, {}).daemonTimeoutMs).toBe(5000);
+    expect(resolveStartOptions({ daemonTimeout: "5s", waitDaemon: false }, {}).daemonTimeoutMs).toBeNull();
   });
 
   test.each([
@@ -66,6 +69,7 @@ describe("resolveStartOptions", () => {
     [{ logMaxSize: "big" }, "--log-max-size"],
     [{ logMaxSize: "0" }, "--log-max-size"],
     [{ logFiles: "0" }, "--log-files"],
+    [{ daemonTimeout: "forever" }, "--daemon-timeout"],
   ])("%p is a usage error about %p", (flags, flag) => {
     let error: unknown;
     try {

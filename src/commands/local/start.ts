@@ -6,6 +6,7 @@ import { planStart, type StartPlan } from "../../lifecycle/plan.ts";
 import { resolveStartOptions } from "../../lifecycle/start-options.ts";
 import { renderStatus } from "../../lifecycle/status.ts";
 import { SOURCE_LABEL } from "../../secrets/chain.ts";
+import type { Keyring } from "../../secrets/keyring.ts";
 
 export default defineCommand({
   meta: { name: "start", description: "Start the Agent Runner and keep it running (until Ctrl-C, or in the background with --detach)" },
@@ -24,6 +25,8 @@ export default defineCommand({
     "stop-timeout": { type: "string", valueHint: "duration", description: "Grace between SIGTERM and SIGKILL on stop (default: 10s)" },
     "log-max-size": { type: "string", valueHint: "size", description: "Rotate a log when it reaches this size (default: 10MiB)" },
     "log-files": { type: "string", valueHint: "n", description: "Log files kept per log, the current one included (default: 5)" },
+    "daemon-timeout": { type: "string", valueHint: "duration", description: "How long to wait for the daemon before starting the runner (default: 30s)" },
+    "wait-daemon": { type: "boolean", default: true, description: "Wait for the daemon to answer before starting the runner", negativeDescription: "Start the runner without waiting for the daemon" },
   },
   async run({ args }) {
     const options = resolveStartOptions(
@@ -41,19 +44,33 @@ export default defineCommand({
         stopTimeout: args["stop-timeout"],
         logMaxSize: args["log-max-size"],
         logFiles: args["log-files"],
+        daemonTimeout: args["daemon-timeout"],
+        waitDaemon: args["wait-daemon"],
       },
       process.env,
     );
     await refuseSecondSupervisor();
+    const { keyringDisabled, systemKeyring } = await import("../../secrets/keyring.ts");
+    const { canPrompt, promptKey } = await import("../../secrets/prompt.ts");
+    // One keyring for looking up and for saving: one found unavailable is not offered a save.
+    const keyring = keyringDisabled() ? undefined : systemKeyring();
     const plan = await planStart(options, {
       env: process.env,
       cwd: process.cwd(),
       keySources: {
         environment: (name) => process.env[name],
+        keyring: keyring && ((name) => keyring.read(name)),
+        prompt: canPrompt() ? (name) => promptKey(name) : undefined,
         warn: (message) => out.warn(message),
       },
     });
+    if (keyring) await offerToSaveEnteredKeys(plan, keyring);
     describePlan(plan);
+    if (options.daemonTimeoutMs !== null) {
+      const { gateOnDaemon } = await import("../../lifecycle/daemon-gate.ts");
+      const check = await gateOnDaemon(options.endpoint, options.daemonTimeoutMs);
+      out.info(`daemon    ${check.endpoint} ${check.status === "serving" ? "serving" : "answers (no health service)"}`);
+    }
     if (args.detach) {
       const { startDetached } = await import("../../lifecycle/detach.ts");
       const report = await startDetached(plan);
@@ -81,6 +98,17 @@ async function refuseSecondSupervisor(): Promise<void> {
   });
 }
 
+/** A key typed at the prompt may be kept in the keyring, so the next start asks nothing. */
+async function offerToSaveEnteredKeys(plan: StartPlan, keyring: Keyring): Promise<void> {
+  if (keyring.unavailable !== undefined) return;
+  const { offerToSave } = await import("../../secrets/prompt.ts");
+  for (const key of plan.keys.filter((resolved) => resolved.source === "entered")) {
+    const outcome = await offerToSave(key.name, key.value, keyring);
+    if (outcome === "saved") out.success(`${key.name} saved to the system keyring.`);
+    else if (typeof outcome === "object") out.warn(`${key.name} was not saved to the keyring: ${outcome.failed}`);
+  }
+}
+
 function describePlan(plan: StartPlan): void {
   const runnerLine =
     plan.runner.kind === "python-script"
@@ -88,6 +116,5 @@ function describePlan(plan: StartPlan): void {
       : plan.runner.executable;
   out.info(`runner    ${runnerLine}`);
   for (const key of plan.keys) out.info(`key       ${key.name} ${SOURCE_LABEL[key.source]}`);
-  out.info(`endpoint  ${plan.options.endpoint}`);
   out.info(`logs      ${plan.layout.runnerLog}`);
 }

@@ -3,11 +3,14 @@ import { ExitCode, StigmerError } from "../../cli/errors.ts";
 import { colorEnabled, out } from "../../cli/output.ts";
 import { currentLayout, querySupervisor } from "../../lifecycle/client.ts";
 import { renderStatus, type StatusReport } from "../../lifecycle/status.ts";
+import { DEFAULT_ENDPOINT } from "../../lifecycle/start-options.ts";
+import { formatEndpoint, parseEndpoint } from "../../cli/values.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Show the supervisor, the runner and the daemon" },
   args: {
     json: { type: "boolean", description: "Print JSON (the format in DESIGN.md)" },
+    endpoint: { type: "string", valueHint: "host:port", description: "Daemon to check when no supervisor runs [STIGMER_BACKEND_ENDPOINT] (default: localhost:50051)" },
   },
   async run({ args }) {
     const layout = currentLayout();
@@ -20,6 +23,12 @@ export default defineCommand({
       query.kind === "running"
         ? query.report
         : { supervisor: null, runner: null, daemon: null, logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog } };
+    // Before the supervisor's first check has finished, or with none running, check here.
+    if (report.daemon === null) {
+      const endpoint = formatEndpoint(parseEndpoint(args.endpoint ?? (process.env.STIGMER_BACKEND_ENDPOINT?.trim() || DEFAULT_ENDPOINT)));
+      const { checkDaemon } = await import("../../daemon/health.ts");
+      report.daemon = await checkDaemon(endpoint);
+    }
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, colorEnabled(process.stdout)));
     return report.supervisor ? ExitCode.ok : ExitCode.notRunning;
   },

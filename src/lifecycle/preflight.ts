@@ -1,0 +1,141 @@
+import { accessSync, constants, lstatSync, mkdtempSync, rmSync } from "node:fs";
+import path from "node:path";
+import { StigmerError } from "../cli/errors.ts";
+import type { DaemonCheck } from "../daemon/health.ts";
+import { resolvePython } from "../platform/python.ts";
+import { resolveRunner, type RunnerTarget } from "../platform/runner.ts";
+import type { KeyringAnswer } from "../secrets/chain.ts";
+import { keyNamesFor } from "../secrets/providers.ts";
+import type { StartOptions } from "./start-options.ts";
+import type { HomeLayout } from "./state-dir.ts";
+
+export type Verdict = "pass" | "warn" | "fail";
+
+export interface CheckResult {
+  check: string;
+  verdict: Verdict;
+  detail: string;
+  fix: string | null;
+}
+
+/** The edges the checks reach through: the keyring and the daemon, loaded only when asked. */
+export interface PreflightIo {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  uid: number | null;
+  /** Absent when the keyring is switched off. */
+  keyring?: (name: string) => Promise<KeyringAnswer>;
+  checkDaemon(endpoint: string): Promise<DaemonCheck>;
+  /** Whether `start` could ask for a missing key. */
+  terminal: boolean;
+}
+
+const pass = (check: string, detail: string): CheckResult => ({ check, verdict: "pass", detail, fix: null });
+const warn = (check: string, detail: string, fix: string | null): CheckResult => ({ check, verdict: "warn", detail, fix });
+const fail = (check: string, detail: string, fix: string | null): CheckResult => ({ check, verdict: "fail", detail, fix });
+
+function fromError(check: string, error: unknown): CheckResult {
+  if (error instanceof StigmerError) return fail(check, error.message, error.fix ?? null);
+  throw error;
+}
+
+/** Every check `local start` makes before it spawns, each with a verdict and a fix. */
+export async function runPreflight(options: StartOptions, layout: HomeLayout, io: PreflightIo): Promise<CheckResult[]> {
+  const daemon = io.checkDaemon(options.endpoint);
+  const results: CheckResult[] = [];
+  let runner: RunnerTarget | null = null;
+  try {
+    runner = resolveRunner(options.runner, io.cwd);
+    results.push(pass("runner", runner.kind === "python-script" ? runner.script : runner.executable));
+  } catch (error) {
+    results.push(fromError("runner", error));
+  }
+  if (runner?.kind !== "executable") {
+    try {
+      const python = resolvePython({ explicit: options.python, runnerDir: runner?.dir, cwd: io.cwd });
+      results.push(pass("python", `Python ${python.version} (${[python.command, ...python.args].join(" ")}, from ${python.source})`));
+    } catch (error) {
+      results.push(fromError("python", error));
+    }
+  }
+  results.push(checkHome(layout.home, io.uid));
+  results.push(...(await checkKeys(options, io)));
+  results.push(describeDaemon(await daemon));
+  return results;
+}
+
+/** STIGMER_HOME: absent is fine (start creates it); present must be ours, private and writable. */
+export function checkHome(home: string, uid: number | null): CheckResult {
+  const check = "home";
+  let stat;
+  try {
+    stat = lstatSync(home);
+  } catch {
+    return pass(check, `${home} (will be created, 0700)`);
+  }
+  if (stat.isSymbolicLink()) {
+    return warn(check, `${home} is a symbolic link`, "Point STIGMER_HOME at the real directory.");
+  }
+  if (!stat.isDirectory()) return fail(check, `${home} is not a directory`, "Move it away, or point STIGMER_HOME elsewhere.");
+  if (uid !== null && stat.uid !== uid) {
+    return fail(check, `${home} belongs to another user (uid ${stat.uid})`, "Point STIGMER_HOME at a directory of your own.");
+  }
+  try {
+    accessSync(home, constants.W_OK);
+    rmSync(mkdtempSync(path.join(home, ".doctor-")), { recursive: true });
+  } catch {
+    return fail(check, `${home} is not writable`, `Fix its permissions: chmod u+rwx ${home}`);
+  }
+  if ((stat.mode & 0o077) !== 0) {
+    return warn(check, `${home} is readable by others (mode ${(stat.mode & 0o777).toString(8)})`, `chmod 700 ${home}`);
+  }
+  return pass(check, `${home} (0700)`);
+}
+
+async function checkKeys(options: StartOptions, io: PreflightIo): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const names = keyNamesFor(options.provider);
+  const answers = new Map<string, KeyringAnswer>();
+  if (!io.keyring) {
+    results.push(pass("keyring", "switched off (STIGMER_NO_KEYRING=1)"));
+  } else {
+    const probeName = names[0] ?? "ANTHROPIC_API_KEY";
+    const answer = await io.keyring(probeName);
+    answers.set(probeName, answer);
+    results.push(
+      "unavailable" in answer
+        ? warn("keyring", `unavailable: ${answer.unavailable}`, "Keys can still come from the environment or the prompt; see stigmer secrets --help.")
+        : pass("keyring", "reachable"),
+    );
+  }
+  if (names.length === 0) results.push(pass("key", `${options.provider} needs no key`));
+  for (const name of names) {
+    const fromEnv = io.env[name];
+    if (fromEnv !== undefined && fromEnv.trim() !== "") {
+      results.push(pass("key", `${name} from environment`));
+      continue;
+    }
+    const answer = answers.get(name) ?? (io.keyring ? await io.keyring(name) : undefined);
+    if (answer && "found" in answer) {
+      results.push(pass("key", `${name} from keyring`));
+      continue;
+    }
+    const fix = `export ${name}=…   or   stigmer secrets set ${name}`;
+    results.push(io.terminal ? warn("key", `${name} is not set; start will ask for it`, fix) : fail("key", `${name} is not set`, fix));
+  }
+  return results;
+}
+
+export function describeDaemon(check: DaemonCheck): CheckResult {
+  const fix = `Start stigmer-server, or point --endpoint / STIGMER_BACKEND_ENDPOINT at it (newer builds listen on localhost:7234).`;
+  switch (check.status) {
+    case "serving":
+      return pass("daemon", `${check.endpoint} serving`);
+    case "reachable":
+      return pass("daemon", `${check.endpoint} answers gRPC (no health service)`);
+    case "not-serving":
+      return warn("daemon", `${check.endpoint} answers but is not serving${check.detail ? `: ${check.detail}` : ""}`, "Check stigmer-server's own log.");
+    case "unreachable":
+      return fail("daemon", `${check.endpoint} unreachable: ${check.detail ?? "no answer"}`, fix);
+  }
+}
