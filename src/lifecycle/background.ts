@@ -50,15 +50,17 @@ export async function runBackground(): Promise<number> {
   // No terminal belongs to us any more; a hang-up is not a reason to stop.
   process.on("SIGHUP", () => {});
   log.info(`background supervisor ${process.pid} started (stigmer ${host.status().supervisor?.version})`);
-  host.start();
-  void host.watchDaemon();
-
-  const readyAfter = Math.min(READY_AFTER_MS, plan.options.policy.minUptimeMs || READY_AFTER_MS);
-  const failure = await waitUntilUp(host, readyAfter);
+  const failure = await host.start().then(
+    () => {
+      void host.watchDaemon();
+      return waitUntilUp(host, Math.min(READY_AFTER_MS, plan.options.policy.minUptimeMs || READY_AFTER_MS));
+    },
+    (error: unknown) => (error instanceof StigmerError ? error.message : String(error)),
+  );
   if (failure) {
-    log.error(`the runner did not come up: ${failure}`);
+    log.error(`did not come up: ${failure}`);
     await host.shutdown();
-    answer({ error: `The runner did not start: it ${failure}.${stderrTail(host)}`, fix: `Read ${plan.layout.runnerLog}, fix the cause, and start again.` });
+    answer({ error: failure, fix: `Read ${plan.layout.supervisorLog} and ${plan.layout.runnerLog}, fix the cause, and start again.` });
     supervisorFile.close();
     return 1;
   }
@@ -77,14 +79,14 @@ export async function runBackground(): Promise<number> {
   return 0;
 }
 
-/** Null once the runner has been running for `readyAfterMs`; else what went wrong. */
+/** Null once the runner has been running for `readyAfterMs`; else what went wrong, with its last stderr lines. */
 async function waitUntilUp(host: SupervisorHost, readyAfterMs: number): Promise<string | null> {
   for (;;) {
     const runner = host.runner;
     if (runner.state === "running" && runner.startedAt !== null && performance.now() - runner.startedAt >= readyAfterMs) return null;
     if (runner.state !== "running" && runner.state !== "starting") {
       const exit = runner.status.lastExit;
-      return exit ? describeExit(exit) : `is ${runner.state}`;
+      return `The runner did not start: it ${exit ? describeExit(exit) : `is ${runner.state}`}.${stderrTail(host)}`;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

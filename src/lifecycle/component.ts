@@ -27,6 +27,8 @@ export interface ComponentSpec {
   stopTimeoutMs: number;
   redact: Redactor;
   output: OutputSink;
+  /** Resolves once the component can be relied on (stigmer-server: its endpoint answers); rejects if it never is. */
+  ready?: (signal: AbortSignal) => Promise<void>;
 }
 
 export type ComponentEvent =
@@ -63,6 +65,7 @@ export class Component {
   private generation = 0;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private stopping = false;
+  private readinessWait: AbortController | null = null;
   private resolveSettled!: (state: ComponentState) => void;
   readonly settled: Promise<ComponentState> = new Promise((resolve) => (this.resolveSettled = resolve));
 
@@ -86,9 +89,22 @@ export class Component {
     this.spawn();
   }
 
+  /** Waits for `spec.ready`, if any; gives up when the component stops or fails meanwhile. */
+  async ready(): Promise<void> {
+    if (!this.spec.ready) return;
+    const abandon = new AbortController();
+    this.readinessWait = abandon;
+    try {
+      await this.spec.ready(abandon.signal);
+    } finally {
+      this.readinessWait = null;
+    }
+  }
+
   /** Stops the process group: SIGTERM, the grace period, then SIGKILL. Idempotent. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.readinessWait?.abort();
     this.cancelRestart();
     const current = this.current;
     if (!current) {

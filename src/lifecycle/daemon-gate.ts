@@ -50,10 +50,16 @@ export function unreachableError(check: DaemonCheck, waitedMs: number): StigmerE
  * Waits, up to `timeoutMs`, for the daemon to answer before the runner is started: the runner is
  * useless without it. `serving` and `reachable` (gRPC without the health service) both open the gate.
  */
-export async function gateOnDaemon(endpoint: string, timeoutMs: number, progress: ProgressLine = progressLine()): Promise<DaemonCheck> {
+export async function gateOnDaemon(
+  endpoint: string,
+  timeoutMs: number,
+  progress: ProgressLine = progressLine(),
+  signal?: AbortSignal,
+): Promise<DaemonCheck> {
   const { waitForDaemon, daemonAnswers } = await import("../daemon/health.ts");
   const check = await waitForDaemon(endpoint, {
     timeoutMs,
+    signal,
     onProgress: (latest, elapsedMs) => {
       if (!daemonAnswers(latest)) {
         progress.update(`waiting for the daemon at ${endpoint}: ${latest.detail ?? latest.status} (${formatDuration(elapsedMs)} of ${formatDuration(timeoutMs)})`);
@@ -61,6 +67,7 @@ export async function gateOnDaemon(endpoint: string, timeoutMs: number, progress
     },
   });
   progress.done();
+  if (signal?.aborted) throw new StigmerError("Stopped while waiting for the daemon.");
   if (!daemonAnswers(check)) throw unreachableError(check, timeoutMs);
   return check;
 }

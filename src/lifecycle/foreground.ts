@@ -49,9 +49,13 @@ export async function runForeground(plan: StartPlan): Promise<void> {
   try {
     await host.open();
     for (const signal of STOP_SIGNALS) process.on(signal, handler);
-    host.start();
-    void host.watchDaemon();
-    const outcome = await Promise.race([stopRequested, host.supervisor.settled()]);
+    // Ctrl-C while a supervised server is still coming up stops the start as well.
+    const started = await Promise.race([host.start().then(() => null), stopRequested]).catch(async (error: unknown) => {
+      await host.shutdown();
+      throw error;
+    });
+    if (started === null) void host.watchDaemon();
+    const outcome = started ?? (await Promise.race([stopRequested, host.supervisor.settled()]));
     if (typeof outcome === "string") log.info(`${outcome}: stopping`);
     await host.shutdown();
     if (typeof outcome !== "string" && outcome.state === "failed") throw failureError(outcome.component, plan);
@@ -70,6 +74,9 @@ export function failureError(component: Component, plan: StartPlan): StigmerErro
     : "";
   return new StigmerError(
     `The ${component.spec.name} failed: it ${how}${runs > 1 ? `, ${runs} quick runs in a row` : ""}.${tail}`,
-    { fix: `Read ${plan.layout.runnerLog}, fix the cause, and run stigmer local start again.`, exitCode: ExitCode.error },
+    {
+      fix: `Read ${component.spec.name === "server" ? plan.layout.serverLog : plan.layout.runnerLog}, fix the cause, and run stigmer local start again.`,
+      exitCode: ExitCode.error,
+    },
   );
 }

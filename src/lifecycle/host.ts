@@ -3,12 +3,14 @@ import type { Server } from "node:net";
 import { processStartToken } from "../platform/proc.ts";
 import { createRedactor } from "../secrets/redact.ts";
 import { VERSION } from "../version.ts";
-import { Component, type OutputSink } from "./component.ts";
+import type { Redactor } from "../secrets/redact.ts";
+import { Component, type ComponentSpec, type OutputSink } from "./component.ts";
 import { controlSocketPath, listenControl, type ControlOp } from "./control.ts";
 import { LogFile } from "./logs.ts";
 import { OrphanGuard } from "./orphan-guard.ts";
 import type { StartPlan } from "./plan.ts";
-import { launchInGroup } from "./process-tree.ts";
+import { launchInGroup, type LaunchSpec } from "./process-tree.ts";
+import type { ProgressLine } from "./daemon-gate.ts";
 import type { DaemonWatcher } from "../daemon/health.ts";
 import { componentReport, type StatusReport } from "./status.ts";
 import { removeStateFile, writeStateFile, type SupervisorState } from "./state-file.ts";
@@ -28,9 +30,26 @@ export interface HostSettings {
  * control socket that makes it the one supervisor of its STIGMER_HOME, the state file, the
  * orphan guard, and the log files.
  */
+/** Without `--daemon-timeout`, how long a supervised stigmer-server gets to answer. */
+const DEFAULT_SERVER_WAIT_MS = 30_000;
+
+/** The wait for a supervised server goes to the supervisor's log: once at the start, not every tick. */
+function quietProgress(log: SupervisorLog): ProgressLine {
+  let said = false;
+  return {
+    update(text) {
+      if (!said) log.info(text);
+      said = true;
+    },
+    done() {},
+  };
+}
+
 export class SupervisorHost {
   readonly startedAt = new Date();
   readonly runner: Component;
+  /** stigmer-server, when `--server` asks the supervisor to run it too. */
+  readonly server: Component | null;
   readonly supervisor: Supervisor;
   readonly socketPath: string;
 
@@ -38,40 +57,58 @@ export class SupervisorHost {
   private guard: OrphanGuard | null = null;
   private daemon: DaemonWatcher | null = null;
   private closed = false;
-  private readonly runnerLog: LogFile;
+  private readonly logFiles: LogFile[] = [];
   private readonly selfToken = processStartToken(process.pid);
 
   constructor(private readonly settings: HostSettings) {
-    const { plan, log, echo } = settings;
+    const { plan, echo } = settings;
     this.socketPath = controlSocketPath(plan.layout);
-    this.runnerLog = new LogFile(plan.layout.runnerLog, (message) => log.warn(message), plan.options.logs);
-    const runnerLog = this.runnerLog;
+    const redact = createRedactor(plan.keys.map((key) => key.value));
+    this.server = plan.server
+      ? this.component("server", plan.server, plan.layout.serverLog, redact, null, (signal) => this.serverAnswers(signal))
+      : null;
+    this.runner = this.component("runner", plan.launch, plan.layout.runnerLog, redact, echo);
+    this.supervisor = new Supervisor(this.server ? [this.server, this.runner] : [this.runner]);
+  }
+
+  private component(
+    name: string,
+    launch: LaunchSpec,
+    logPath: string,
+    redact: Redactor,
+    echo: OutputSink | null,
+    ready?: ComponentSpec["ready"],
+  ): Component {
+    const { plan, log } = this.settings;
+    const file = new LogFile(logPath, (message) => log.warn(message), plan.options.logs);
+    this.logFiles.push(file);
     const output: OutputSink = {
       stdout(lines) {
-        runnerLog.write(lines);
+        file.write(lines);
         echo?.stdout(lines);
       },
       stderr(lines) {
-        runnerLog.write(lines);
+        file.write(lines);
         echo?.stderr(lines);
       },
     };
-    this.runner = new Component(
-      {
-        name: "runner",
-        launch: plan.launch,
-        policy: plan.options.policy,
-        stopTimeoutMs: plan.options.stopTimeoutMs,
-        redact: createRedactor(plan.keys.map((key) => key.value)),
-        output,
-      },
+    const component: Component = new Component(
+      { name, launch, policy: plan.options.policy, stopTimeoutMs: plan.options.stopTimeoutMs, redact, output, ready },
       (event) => {
-        logEvent(log, this.runner, event);
+        logEvent(log, component, event);
         if (event.type === "spawned" || event.type === "stopped" || event.type === "exited") this.recordState();
       },
       { launch: launchInGroup, random: Math.random, now: () => performance.now() },
     );
-    this.supervisor = new Supervisor([this.runner]);
+    return component;
+  }
+
+  /** The server is ready once the daemon endpoint answers; the runner is not started before. */
+  private async serverAnswers(signal: AbortSignal): Promise<void> {
+    const { options } = this.settings.plan;
+    const { gateOnDaemon } = await import("./daemon-gate.ts");
+    const check = await gateOnDaemon(options.endpoint, options.daemonTimeoutMs ?? DEFAULT_SERVER_WAIT_MS, quietProgress(this.settings.log), signal);
+    this.settings.log.info(`server ready: ${check.endpoint} is ${check.status}`);
   }
 
   /** Takes the control socket: fails when another supervisor runs for this STIGMER_HOME. */
@@ -81,8 +118,9 @@ export class SupervisorHost {
     this.recordState();
   }
 
-  start(): void {
-    this.supervisor.start();
+  /** Starts the components in order, each once the one before it is ready. */
+  async start(): Promise<void> {
+    await this.supervisor.start();
   }
 
   /** Re-checks the daemon every few seconds on one channel, logging each change once. */
@@ -105,8 +143,9 @@ export class SupervisorHost {
     return {
       supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: VERSION },
       runner: componentReport(this.runner, performance.now()),
+      ...(this.server ? { server: componentReport(this.server, performance.now()) } : {}),
       daemon: this.daemon?.last ?? null,
-      logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog },
+      logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog, ...(this.server ? { server: layout.serverLog } : {}) },
     };
   }
 
@@ -123,7 +162,7 @@ export class SupervisorHost {
       if (process.platform !== "win32") rmSync(this.socketPath, { force: true });
     }
     removeStateFile(this.settings.plan.layout.stateFile);
-    this.runnerLog.close();
+    for (const file of this.logFiles) file.close();
   }
 
   private async handle(op: ControlOp): Promise<unknown> {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { stigmerHome } from "../platform/paths.ts";
 import { resolvePython, type ResolvedPython } from "../platform/python.ts";
-import { resolveRunner, type RunnerTarget } from "../platform/runner.ts";
+import { resolveRunner, resolveServer, type RunnerTarget } from "../platform/runner.ts";
 import { resolveKeys, type KeySources, type ResolvedKey } from "../secrets/chain.ts";
 import { keyNamesFor } from "../secrets/providers.ts";
 import type { LaunchSpec } from "./process-tree.ts";
@@ -17,6 +17,8 @@ export interface StartPlan {
   python: ResolvedPython | null;
   keys: ResolvedKey[];
   launch: LaunchSpec;
+  /** stigmer-server, when the supervisor runs it too; it gets the user's environment as it is. */
+  server: LaunchSpec | null;
 }
 
 export interface PlanInputs {
@@ -29,6 +31,7 @@ export interface PlanInputs {
 export async function planStart(options: StartOptions, inputs: PlanInputs): Promise<StartPlan> {
   const layout = homeLayout(stigmerHome(inputs.env as NodeJS.ProcessEnv));
   const runner = resolveRunner(options.runner, inputs.cwd);
+  const serverPath = options.server ? resolveServer(options.server, inputs.cwd) : null;
   const python =
     runner.kind === "python-script" ? resolvePython({ explicit: options.python, runnerDir: runner.dir, cwd: inputs.cwd }) : null;
   const keys = await resolveKeys(keyNamesFor(options.provider), inputs.keySources);
@@ -39,5 +42,8 @@ export async function planStart(options: StartOptions, inputs: PlanInputs): Prom
     runner.kind === "python-script"
       ? { command: python!.command, args: [...python!.args, runner.script], cwd: runner.dir, env }
       : { command: runner.executable, args: [], cwd: runner.dir, env };
-  return { options, layout, runner, python, keys, launch };
+  const serverEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(inputs.env)) if (value !== undefined) serverEnv[name] = value;
+  const server: LaunchSpec | null = serverPath ? { command: serverPath, args: [], cwd: path.dirname(serverPath), env: serverEnv } : null;
+  return { options, layout, runner, python, keys, launch, server };
 }

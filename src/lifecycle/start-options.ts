@@ -24,6 +24,7 @@ export interface StartFlags {
   logFiles?: string;
   daemonTimeout?: string;
   waitDaemon?: boolean;
+  server?: string;
 }
 
 export interface StartOptions {
@@ -35,6 +36,8 @@ export interface StartOptions {
   policy: RestartPolicy;
   stopTimeoutMs: number;
   logs: LogRotation;
+  /** stigmer-server to supervise too, started before the runner. */
+  server: string | undefined;
   /** How long to wait for the daemon before the first spawn; null: do not wait. */
   daemonTimeoutMs: number | null;
 }
@@ -80,6 +83,7 @@ export function resolveStartOptions(flags: StartFlags, env: Readonly<Record<stri
       maxBytes: parseSize(flags.logMaxSize ?? "10MiB", "--log-max-size"),
       files: logFiles,
     },
+    server: pick(flags.server, "STIGMER_SERVER_BIN"),
     daemonTimeoutMs: flags.waitDaemon === false ? null : parseDuration(flags.daemonTimeout ?? "30s", "--daemon-timeout"),
   };
 }

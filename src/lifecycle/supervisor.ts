@@ -15,8 +15,12 @@ export interface SupervisorLog {
 export class Supervisor {
   constructor(readonly components: readonly Component[]) {}
 
-  start(): void {
-    for (const component of this.components) component.start();
+  /** Each component is started once the one before it is ready; a readiness that fails stops the start. */
+  async start(): Promise<void> {
+    for (const component of this.components) {
+      component.start();
+      await component.ready();
+    }
   }
 
   async stop(): Promise<void> {

@@ -74,3 +74,15 @@ export function resolveRunner(
   }
   return { kind: "executable", executable: target, dir: p.dirname(target) };
 }
+
+/** `--server` / `STIGMER_SERVER_BIN`: the stigmer-server program the supervisor starts first. */
+export function resolveServer(input: string, cwd: string = process.cwd(), probe: FileProbe = diskProbe, family: OsFamily = osFamily()): string {
+  const p = family === "windows" ? path.win32 : path.posix;
+  const target = p.resolve(cwd, input);
+  const fix = "Point --server (STIGMER_SERVER_BIN) at the stigmer-server executable, or leave it out and start the server yourself.";
+  if (probe.kind(target) !== "file") throw new StigmerError(`The server ${target} does not exist or is not a file.`, { fix });
+  if (family === "posix" && !probe.executable(target)) {
+    throw new StigmerError(`The server ${target} is not executable.`, { fix: `chmod +x ${target}` });
+  }
+  return target;
+}

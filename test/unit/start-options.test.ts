@@ -14,6 +14,7 @@ describe("resolveStartOptions", () => {
       stopTimeoutMs: 10_000,
       logs: { maxBytes: 10 * 1024 * 1024, files: 5 },
       daemonTimeoutMs: 30_000,
+      server: undefined,
     });
   });
 
@@ -24,6 +25,7 @@ describe("resolveStartOptions", () => {
       STIGMER_BACKEND_ENDPOINT: "localhost:7234",
       STIGMER_LLM_PROVIDER: "openai",
       SANDBOX_ROOT_DIR: "/tmp/sandbox",
+      STIGMER_SERVER_BIN: "/opt/stigmer-server",
     };
     expect(resolveStartOptions({}, env)).toMatchObject({
       runner: "/opt/runner",
@@ -31,6 +33,7 @@ describe("resolveStartOptions", () => {
       endpoint: "localhost:7234",
       provider: "openai",
       workspace: "/tmp/sandbox",
+      server: "/opt/stigmer-server",
     });
     expect(resolveStartOptions({ runner: "./r", endpoint: "127.0.0.1:9", provider: "ollama" }, env)).toMatchObject({
       runner: "./r",

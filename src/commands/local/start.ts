@@ -26,6 +26,7 @@ export default defineCommand({
     "log-max-size": { type: "string", valueHint: "size", description: "Rotate a log when it reaches this size (default: 10MiB)" },
     "log-files": { type: "string", valueHint: "n", description: "Log files kept per log, the current one included (default: 5)" },
     "daemon-timeout": { type: "string", valueHint: "duration", description: "How long to wait for the daemon before starting the runner (default: 30s)" },
+    server: { type: "string", valueHint: "path", description: "Also supervise stigmer-server: started first, stopped last [STIGMER_SERVER_BIN]" },
     "wait-daemon": { type: "boolean", default: true, description: "Wait for the daemon to answer before starting the runner", negativeDescription: "Start the runner without waiting for the daemon" },
   },
   async run({ args }) {
@@ -46,6 +47,7 @@ export default defineCommand({
         logFiles: args["log-files"],
         daemonTimeout: args["daemon-timeout"],
         waitDaemon: args["wait-daemon"],
+        server: args.server,
       },
       process.env,
     );
@@ -66,7 +68,8 @@ export default defineCommand({
     });
     if (keyring) await offerToSaveEnteredKeys(plan, keyring);
     describePlan(plan);
-    if (options.daemonTimeoutMs !== null) {
+    // With --server the daemon is not up yet: the supervisor starts it, then waits for it.
+    if (options.daemonTimeoutMs !== null && !options.server) {
       const { gateOnDaemon } = await import("../../lifecycle/daemon-gate.ts");
       const check = await gateOnDaemon(options.endpoint, options.daemonTimeoutMs);
       out.info(`daemon    ${check.endpoint} ${check.status === "serving" ? "serving" : "answers (no health service)"}`);
@@ -116,5 +119,6 @@ function describePlan(plan: StartPlan): void {
       : plan.runner.executable;
   out.info(`runner    ${runnerLine}`);
   for (const key of plan.keys) out.info(`key       ${key.name} ${SOURCE_LABEL[key.source]}`);
+  if (plan.server) out.info(`server    ${plan.server.command} (log ${plan.layout.serverLog})`);
   out.info(`logs      ${plan.layout.runnerLog}`);
 }
