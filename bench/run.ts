@@ -1,0 +1,538 @@
+// The benchmarks of issue 3: `bun bench/run.ts [--quick]` (see bench/README.md).
+// Each workload runs stigmer and its floor alternately in one process, so that whatever else
+// the machine is doing at the time slows both down alike, and prints one markdown table.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+const ROOT = path.resolve(import.meta.dir, "..");
+const FIXTURE_RUNNER = path.join(ROOT, "test", "fixtures", "runner.py");
+/** The fixture's flood lines: "%08d " + 90 × "x" + "\n". */
+const FLOOD_LINE_BYTES = 100;
+
+interface Sizes {
+  versionRuns: number;
+  restartTrials: number;
+  /** Start-to-start intervals collected per restart trial. */
+  intervalsPerTrial: number;
+  captureTrials: number;
+  floodMegabytes: number;
+}
+
+const FULL: Sizes = { versionRuns: 30, restartTrials: 10, intervalsPerTrial: 15, captureTrials: 5, floodMegabytes: 100 };
+const QUICK: Sizes = { versionRuns: 5, restartTrials: 1, intervalsPerTrial: 8, captureTrials: 1, floodMegabytes: 10 };
+
+const TARGET_RATIO_VERSION = 1.5;
+const TARGET_RATIO_RESTART = 1.5;
+const TARGET_RATIO_CAPTURE = 2;
+const TARGET_PEAK_RSS_MIB = 100;
+
+const TRIAL_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 15_000;
+const POLL_MS = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Processes and temporary files, all removed on the way out, also after Ctrl-C.
+
+const scratch = mkdtempSync(path.join(tmpdir(), "stigmer-bench-"));
+const liveGroups = new Set<number>();
+
+/** A moment for a stigmer told to stop to stop its runner too; it needs a few tens of ms. */
+const GRACE_ON_ABORT_MS = 300;
+
+function cleanUp(): void {
+  if (liveGroups.size > 0) {
+    for (const pgid of liveGroups) signalGroup(pgid, "SIGTERM");
+    // Synchronous, because this also runs from a signal handler right before exiting.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, GRACE_ON_ABORT_MS);
+    for (const pgid of liveGroups) signalGroup(pgid, "SIGKILL");
+    liveGroups.clear();
+  }
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+for (const [signal, exitCode] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  process.on(signal, () => {
+    cleanUp();
+    process.exit(exitCode);
+  });
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface Started {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts a process as the leader of its own group, so that it and all it forks can be ended together. */
+function startInGroup(
+  command: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd?: string; stdout?: number | "ignore" },
+): Started {
+  const child = spawn(command, args, {
+    env: options.env,
+    cwd: options.cwd,
+    detached: true,
+    stdio: ["ignore", options.stdout ?? "ignore", "ignore"],
+  });
+  const pgid = child.pid!;
+  liveGroups.add(pgid);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      liveGroups.delete(pgid);
+      resolve({ code, signal });
+    }),
+  );
+  return { child, exited };
+}
+
+/** Waits for the exit; after `timeoutMs` kills the whole group and fails the benchmark. */
+async function exitWithin(started: Started, timeoutMs: number, what: string) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+  const outcome = await Promise.race([started.exited, timedOut]);
+  clearTimeout(timer);
+  if (outcome === "timeout") {
+    signalGroup(started.child.pid!, "SIGKILL");
+    await started.exited;
+    throw new Error(`${what} did not finish within ${timeoutMs / 1000} s`);
+  }
+  return outcome;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and formatting.
+
+interface Summary {
+  median: number;
+  min: number;
+  max: number;
+  count: number;
+}
+
+function summarize(values: number[]): Summary {
+  if (values.length === 0) throw new Error("no measurements");
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, count: sorted.length };
+}
+
+function formatMs(ms: number): string {
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  return `${ms.toFixed(1)} ms`;
+}
+
+function formatMiB(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+interface Row {
+  measure: string;
+  summary: Summary;
+  format: (value: number) => string;
+  unitOfCount: string;
+  /** A floor: what a contender's ratio is taken against. */
+  isFloor?: true;
+  /** For a contender: its floor's median and the largest ratio allowed. */
+  ratioTarget?: { floorMedian: number; maxRatio: number };
+  /** For an absolute target: the largest value allowed, already formatted with `format`. */
+  absoluteTarget?: number;
+}
+
+function renderTable(rows: Row[]): string {
+  const header = ["measure", "median", "min – max", "n", "vs floor", "target", "meets target"];
+  const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
+  for (const row of rows) {
+    const { summary, format } = row;
+    let ratio = row.isFloor ? "floor" : "—";
+    let target = "—";
+    let meets = "—";
+    if (row.ratioTarget) {
+      const value = summary.median / row.ratioTarget.floorMedian;
+      ratio = `${value.toFixed(2)}×`;
+      target = `≤ ${row.ratioTarget.maxRatio}× floor`;
+      meets = value <= row.ratioTarget.maxRatio ? "yes" : "no";
+    } else if (row.absoluteTarget !== undefined) {
+      target = `≤ ${format(row.absoluteTarget)}`;
+      meets = summary.median <= row.absoluteTarget ? "yes" : "no";
+    }
+    const cells = [
+      row.measure,
+      format(summary.median),
+      `${format(summary.min)} – ${format(summary.max)}`,
+      `${summary.count} ${row.unitOfCount}`,
+      ratio,
+      target,
+      meets,
+    ];
+    lines.push(`| ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contenders' environment.
+
+interface Setup {
+  stigmer: string;
+  /** The interpreter itself, not a shim: a pyenv shim costs ~200 ms per start and would hide the gap measured. */
+  python: string;
+  /** What every process starts from: ours, without keys or STIGMER_ / FIXTURE_ settings. */
+  baseEnv: Record<string, string>;
+  /** Flags every `local start` here gets, beyond the workload's own. */
+  startFlags: string[];
+}
+
+function prepare(): Setup {
+  const stigmer = path.resolve(ROOT, process.env.STIGMER_BIN ?? "dist/stigmer");
+  if (!existsSync(stigmer)) throw new Error(`${stigmer} is missing: run npm run build (npm run bench does), or set STIGMER_BIN.`);
+  const baseEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined || name.startsWith("STIGMER_") || name.startsWith("FIXTURE_") || name.endsWith("_API_KEY")) continue;
+    baseEnv[name] = value;
+  }
+  baseEnv.NO_COLOR = "1";
+  const found = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8", env: baseEnv });
+  const python = found.stdout?.trim();
+  if (found.status !== 0 || !python) throw new Error("python3 (3.11 or newer) is needed on PATH to run the fixture runner.");
+  const help = spawnSync(stigmer, ["local", "start", "--help"], { encoding: "utf8", env: baseEnv });
+  const offers = (flag: string) => `${help.stdout}${help.stderr}`.includes(flag);
+  const startFlags = ["--python", python];
+  // There is no daemon here: `start` would wait for one, up to --daemon-timeout, before starting the runner.
+  if (offers("--no-wait-daemon")) startFlags.push("--no-wait-daemon");
+  // The whole flood must stay in agent-runner.log, where it is checked, rather than rotate away.
+  if (offers("--log-max-size")) startFlags.push("--log-max-size", "1GiB");
+  return { stigmer, python, baseEnv, startFlags };
+}
+
+/** The environment `local start` runs in, with `home` as its STIGMER_HOME. */
+function stigmerEnv(setup: Setup, home: string, fixture: Record<string, string>): Record<string, string> {
+  return { ...setup.baseEnv, ...fixture, STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-bench-not-a-real-key", STIGMER_NO_KEYRING: "1" };
+}
+
+/** The floors run the runner as stigmer would: in its directory, with PYTHONUNBUFFERED=1 (the contract sets it). */
+function floorRunnerEnv(setup: Setup, fixture: Record<string, string>): Record<string, string> {
+  return { ...setup.baseEnv, ...fixture, PYTHONUNBUFFERED: "1" };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Start-up: `stigmer --version` against a bare compiled hello-world.
+
+function buildHelloWorld(): string {
+  const source = path.join(scratch, "hello.ts");
+  const binary = path.join(scratch, "hello");
+  writeFileSync(source, 'console.log("hello");\n');
+  // process.execPath is the Bun running this script: the same one that compiles stigmer.
+  const build = spawnSync(process.execPath, ["build", "--compile", source, "--outfile", binary], { encoding: "utf8" });
+  if (build.status !== 0) throw new Error(`bun build --compile of the hello-world failed:\n${build.stderr}`);
+  return binary;
+}
+
+function timeOnce(command: string, args: string[], env: Record<string, string>, expect: string): number {
+  const started = performance.now();
+  const result = spawnSync(command, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const elapsed = performance.now() - started;
+  if (result.status !== 0 || !result.stdout.includes(expect)) {
+    throw new Error(`${command} ${args.join(" ")} failed (exit ${result.status}): ${result.stdout}`);
+  }
+  return elapsed;
+}
+
+function benchStartUp(setup: Setup, sizes: Sizes): Row[] {
+  const hello = buildHelloWorld();
+  const contenders = [
+    { run: () => timeOnce(setup.stigmer, ["--version"], setup.baseEnv, "stigmer "), times: [] as number[] },
+    { run: () => timeOnce(hello, [], setup.baseEnv, "hello"), times: [] as number[] },
+  ];
+  // Untimed first runs: they page both binaries in from disk.
+  for (const contender of contenders) contender.run();
+  for (let i = 0; i < sizes.versionRuns; i++) {
+    // ABBA order, so neither contender always runs right after the other.
+    const order = i % 2 === 0 ? contenders : [...contenders].reverse();
+    for (const contender of order) contender.times.push(contender.run());
+  }
+  const [stigmer, floor] = contenders.map((contender) => summarize(contender.times)) as [Summary, Summary];
+  return [
+    { measure: "`stigmer --version`", summary: stigmer, format: formatMs, unitOfCount: "runs", ratioTarget: { floorMedian: floor.median, maxRatio: TARGET_RATIO_VERSION } },
+    { measure: "floor: `bun build --compile` hello-world", summary: floor, format: formatMs, unitOfCount: "runs", isFloor: true },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Restart gap: start-to-start interval of a runner that exits at once.
+
+/** The start times (ns, CLOCK_MONOTONIC) the fixture appended to its FIXTURE_STARTS file. */
+function readStarts(file: string): bigint[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.includes(" "))
+    .map((line) => BigInt(line.split(" ")[0]!));
+}
+
+/**
+ * Lets `started` run until the runner has started `intervals + 1` times, stops it with SIGTERM,
+ * and returns the start-to-start intervals (ms) and how it exited.
+ */
+async function collectIntervals(started: Started, startsFile: string, intervals: number, what: string) {
+  const deadline = Date.now() + TRIAL_TIMEOUT_MS;
+  let starts = readStarts(startsFile);
+  while (starts.length < intervals + 1) {
+    if (started.child.exitCode !== null || started.child.signalCode !== null) {
+      throw new Error(`${what} ended after ${starts.length} starts, before the benchmark stopped it`);
+    }
+    if (Date.now() > deadline) {
+      signalGroup(started.child.pid!, "SIGKILL");
+      throw new Error(`${what}: only ${starts.length} starts within ${TRIAL_TIMEOUT_MS / 1000} s`);
+    }
+    await sleep(POLL_MS);
+    starts = readStarts(startsFile);
+  }
+  signalGroup(started.child.pid!, "SIGTERM");
+  const exit = await exitWithin(started, STOP_TIMEOUT_MS, `${what} after SIGTERM`);
+  const intervalsMs = starts.slice(0, intervals + 1).flatMap((start, i, all) => (i === 0 ? [] : [Number(start - all[i - 1]!) / 1e6]));
+  return { intervalsMs, exit };
+}
+
+async function stigmerRestartTrial(setup: Setup, intervals: number): Promise<number[]> {
+  const home = mkdtempSync(path.join(scratch, "home-"));
+  const startsFile = path.join(home, "starts");
+  const env = stigmerEnv(setup, home, { FIXTURE_MODE: "exit", FIXTURE_STARTS: startsFile });
+  const args = ["local", "start", "--runner", FIXTURE_RUNNER, ...setup.startFlags];
+  // --max-restarts: a runner that always exits at once would otherwise be given up on.
+  args.push("--restart", "always", "--restart-delay", "0", "--min-uptime", "0", "--max-restarts", "100000");
+  try {
+    const started = startInGroup(setup.stigmer, args, { env });
+    const what = "stigmer local start (restart loop)";
+    const { intervalsMs, exit } = await collectIntervals(started, startsFile, intervals, what);
+    if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal} after SIGTERM, not 0`);
+    return intervalsMs;
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function shellLoopTrial(setup: Setup, intervals: number): Promise<number[]> {
+  const dir = mkdtempSync(path.join(scratch, "loop-"));
+  const startsFile = path.join(dir, "starts");
+  const env = floorRunnerEnv(setup, { FIXTURE_MODE: "exit", FIXTURE_STARTS: startsFile });
+  const loop = 'while true; do "$0" "$1"; done';
+  try {
+    const started = startInGroup("bash", ["-c", loop, setup.python, FIXTURE_RUNNER], { env, cwd: path.dirname(FIXTURE_RUNNER) });
+    return (await collectIntervals(started, startsFile, intervals, "the bash restart loop")).intervalsMs;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchRestartGap(setup: Setup, sizes: Sizes): Promise<{ rows: Row[]; addedMs: number }> {
+  const stigmer: number[] = [];
+  const loop: number[] = [];
+  for (let trial = 0; trial < sizes.restartTrials; trial++) {
+    if (trial % 2 === 0) {
+      stigmer.push(...(await stigmerRestartTrial(setup, sizes.intervalsPerTrial)));
+      loop.push(...(await shellLoopTrial(setup, sizes.intervalsPerTrial)));
+    } else {
+      loop.push(...(await shellLoopTrial(setup, sizes.intervalsPerTrial)));
+      stigmer.push(...(await stigmerRestartTrial(setup, sizes.intervalsPerTrial)));
+    }
+  }
+  const stigmerSummary = summarize(stigmer);
+  const loopSummary = summarize(loop);
+  return {
+    rows: [
+      {
+        measure: "restart: start-to-start, `stigmer local start --restart always --restart-delay 0`",
+        summary: stigmerSummary,
+        format: formatMs,
+        unitOfCount: "restarts",
+        ratioTarget: { floorMedian: loopSummary.median, maxRatio: TARGET_RATIO_RESTART },
+      },
+      { measure: "floor: `while true; do python3 runner.py; done`", summary: loopSummary, format: formatMs, unitOfCount: "restarts", isFloor: true },
+    ],
+    addedMs: stigmerSummary.median - loopSummary.median,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Log capture: a runner writing N MB of 100-byte lines, and the supervisor's peak memory.
+
+/** Fails unless `file` holds exactly the fixture's numbered flood lines, all of them, in order. */
+function verifyFlood(file: string, expectedLines: number, what: string): void {
+  const expectedBytes = expectedLines * FLOOD_LINE_BYTES;
+  const size = statSync(file).size;
+  if (size !== expectedBytes) throw new Error(`${what}: ${file} holds ${size} bytes, expected ${expectedBytes}`);
+  const fd = openSync(file, "r");
+  try {
+    const buffer = Buffer.alloc(1 << 20);
+    let lines = 0;
+    let bytesRead: number;
+    while ((bytesRead = readSync(fd, buffer, 0, buffer.length, null)) > 0) {
+      for (let at = buffer.indexOf(0x0a); at >= 0 && at < bytesRead; at = buffer.indexOf(0x0a, at + 1)) lines += 1;
+    }
+    const last = Buffer.alloc(FLOOD_LINE_BYTES);
+    readSync(fd, last, 0, FLOOD_LINE_BYTES, expectedBytes - FLOOD_LINE_BYTES);
+    const lastNumber = String(expectedLines - 1).padStart(8, "0");
+    if (lines !== expectedLines || !last.toString("latin1").startsWith(`${lastNumber} `)) {
+      throw new Error(`${what}: ${file} holds ${lines} lines, expected ${expectedLines} ending with line ${lastNumber}`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** VmHWM (peak resident set) of a live process, in bytes; null once it has gone. */
+function peakResidentBytes(pid: number): number | null {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** CPU time (user + system, ms) a live process has used so far, its children not included; null once it has gone. */
+function cpuTimeMs(pid: number): number | null {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+async function stigmerCaptureTrial(
+  setup: Setup,
+  sizes: Sizes,
+  expectedLines: number,
+): Promise<{ ms: number; peakBytes: number; cpuMs: number }> {
+  const home = mkdtempSync(path.join(scratch, "home-"));
+  const env = stigmerEnv(setup, home, { FIXTURE_MODE: "flood", FIXTURE_FLOOD_MB: String(sizes.floodMegabytes) });
+  const args = ["local", "start", "--runner", FIXTURE_RUNNER, ...setup.startFlags];
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  try {
+    const startedAt = performance.now();
+    // stdout and stderr go to /dev/null: in the foreground stigmer echoes the runner's output too.
+    const started = startInGroup(setup.stigmer, args, { env });
+    let peakBytes = 0;
+    let cpuMs = 0;
+    // VmHWM only grows, so sampling it is enough to catch a peak that fell between two samples.
+    sampler = setInterval(() => {
+      peakBytes = Math.max(peakBytes, peakResidentBytes(started.child.pid!) ?? 0);
+      cpuMs = Math.max(cpuMs, cpuTimeMs(started.child.pid!) ?? 0);
+    }, POLL_MS);
+    const exit = await exitWithin(started, TRIAL_TIMEOUT_MS, "stigmer local start (log capture)");
+    const ms = performance.now() - startedAt;
+    if (exit.code !== 0) throw new Error(`stigmer local start (log capture) exited with ${exit.code ?? exit.signal}`);
+    if (peakBytes === 0) throw new Error("the supervisor's VmHWM could not be read from /proc before it exited");
+    verifyFlood(path.join(home, "logs", "agent-runner.log"), expectedLines, "stigmer's runner log");
+    return { ms, peakBytes, cpuMs };
+  } finally {
+    clearInterval(sampler);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function redirectCaptureTrial(setup: Setup, sizes: Sizes, expectedLines: number): Promise<number> {
+  const file = path.join(scratch, "redirect.log");
+  const env = floorRunnerEnv(setup, { FIXTURE_MODE: "flood", FIXTURE_FLOOD_MB: String(sizes.floodMegabytes) });
+  // Handing python an open file as stdout is exactly what the shell does for `> file`.
+  const fd = openSync(file, "w", 0o600);
+  try {
+    const startedAt = performance.now();
+    const started = startInGroup(setup.python, [FIXTURE_RUNNER], { env, cwd: path.dirname(FIXTURE_RUNNER), stdout: fd });
+    const exit = await exitWithin(started, TRIAL_TIMEOUT_MS, "python3 runner.py > file");
+    const ms = performance.now() - startedAt;
+    if (exit.code !== 0) throw new Error(`python3 runner.py > file exited with ${exit.code ?? exit.signal}`);
+    verifyFlood(file, expectedLines, "the redirected file");
+    return ms;
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+}
+
+async function benchLogCapture(setup: Setup, sizes: Sizes): Promise<Row[]> {
+  const expectedLines = (sizes.floodMegabytes * 1_000_000) / FLOOD_LINE_BYTES;
+  const stigmer: number[] = [];
+  const peaks: number[] = [];
+  const cpuTimes: number[] = [];
+  const redirect: number[] = [];
+  const runStigmer = async () => {
+    const { ms, peakBytes, cpuMs } = await stigmerCaptureTrial(setup, sizes, expectedLines);
+    stigmer.push(ms);
+    peaks.push(peakBytes);
+    cpuTimes.push(cpuMs);
+  };
+  const runRedirect = async () => redirect.push(await redirectCaptureTrial(setup, sizes, expectedLines));
+  for (let trial = 0; trial < sizes.captureTrials; trial++) {
+    const order = trial % 2 === 0 ? [runStigmer, runRedirect] : [runRedirect, runStigmer];
+    for (const run of order) await run();
+  }
+  const redirectSummary = summarize(redirect);
+  const label = `${sizes.floodMegabytes} MB, ${expectedLines.toLocaleString("en-US")} lines`;
+  return [
+    {
+      measure: `log capture (${label}) into agent-runner.log`,
+      summary: summarize(stigmer),
+      format: formatMs,
+      unitOfCount: "runs",
+      ratioTarget: { floorMedian: redirectSummary.median, maxRatio: TARGET_RATIO_CAPTURE },
+    },
+    { measure: "floor: `python3 runner.py > file`", summary: redirectSummary, format: formatMs, unitOfCount: "runs", isFloor: true },
+    // No target: it explains the capture's wall time, which the runner's and this CPU time share 2 cores for.
+    { measure: "supervisor CPU time (user + system) during the capture", summary: summarize(cpuTimes), format: formatMs, unitOfCount: "runs" },
+    {
+      measure: "supervisor peak RSS (VmHWM) during the capture",
+      summary: summarize(peaks),
+      format: formatMiB,
+      unitOfCount: "runs",
+      absoluteTarget: TARGET_PEAK_RSS_MIB * 1024 * 1024,
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
+  const sizes = flags.quick ? QUICK : FULL;
+  const setup = prepare();
+  const began = performance.now();
+  console.log(`stigmer benchmarks (${flags.quick ? "--quick" : "full"}): ${setup.stigmer}, Bun ${Bun.version}, ${setup.python}`);
+
+  const rows = benchStartUp(setup, sizes);
+  const restart = await benchRestartGap(setup, sizes);
+  rows.push(...restart.rows, ...(await benchLogCapture(setup, sizes)));
+
+  console.log();
+  console.log(renderTable(rows));
+  console.log();
+  console.log(`Restart: stigmer adds ${formatMs(restart.addedMs)} per restart to the loop's start-to-start interval (medians).`);
+  console.log(`Finished in ${formatMs(performance.now() - began)}.`);
+}
+
+try {
+  await main();
+} finally {
+  cleanUp();
+}
