@@ -2,6 +2,7 @@
 // reads the screen. Nothing of the key may ever be on screen.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import path from "node:path";
 import { ROOT, cleanupAll, runCli, stigmerBin, waitFor } from "../helpers.ts";
 import { filesContaining, startKeyringSession, Tmux, type KeyringSession } from "./session.ts";
 
@@ -136,11 +137,11 @@ describe("the prompt of the key chain (source, under Bun)", () => {
   }, 30_000);
 });
 
-/** Deno is not needed by the build; the source must still run under it (DENO_BIN, or deno on PATH). */
-const deno = process.env.DENO_BIN ?? Bun.which("deno");
+/** Deno comes from the npm package `deno`, a pinned dev dependency. */
+const deno = path.join(ROOT, "node_modules", ".bin", "deno");
 
 describe("the prompt of the key chain (source, under Deno)", () => {
-  test.skipIf(!deno)("typed, corrected and pasted, then saved: received whole, nothing echoed", async () => {
+  test("typed, corrected and pasted, then saved: received whole, nothing echoed", async () => {
     terminal.start(inTerminal(`cd ${ROOT} && ${deno} run --allow-all --no-lock test/fixtures/keys-prompt.ts TEST_KEY`), session.env);
     await waitFor("the prompt", () => terminal.screen().includes(PROMPT), 60_000);
     terminal.type(TYPED);

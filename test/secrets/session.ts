@@ -43,7 +43,13 @@ export function isolatedEnv(extra: Record<string, string | undefined> = {}): { e
   return { env, home, stigmerHome };
 }
 
+const NEEDED = ["dbus-run-session", "gnome-keyring-daemon", "tmux"];
+
 export async function startKeyringSession(): Promise<KeyringSession> {
+  const missing = NEEDED.filter((tool) => !Bun.which(tool));
+  if (missing.length > 0) {
+    throw new Error(`${missing.join(", ")} not found: apt-get install dbus-daemon gnome-keyring tmux (.ci/run does)`);
+  }
   const { env, home, stigmerHome } = isolatedEnv();
   // Its own process group, so that stopping it also ends dbus-daemon and gnome-keyring-daemon.
   const session = spawn("dbus-run-session", ["--", "sh", "-c", START_KEYRING], { env, detached: true, stdio: ["ignore", "pipe", "ignore"] });
