@@ -2,6 +2,7 @@
 // and against none at all.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { StigmerError } from "../../src/cli/errors.ts";
@@ -76,6 +77,18 @@ describe("with a real Secret Service", () => {
     expect(gone.stderr).toContain("stigmer secrets set TEST_KEY");
 
     expect(runCli(["secrets", "delete", "TEST_KEY"], env).code).toBe(0);
+  });
+
+  test("the native addon loads from a copy of the binary in another directory, away from node_modules", () => {
+    const elsewhere = tempDir("stigmer-elsewhere-");
+    const copy = path.join(elsewhere, "stigmer");
+    copyFileSync(stigmerBin(), copy);
+    chmodSync(copy, 0o755);
+    const run = (args: string[], input?: string) => spawnSync(copy, args, { env: session!.env, cwd: elsewhere, input, encoding: "utf8", timeout: 30_000 });
+    expect(run(["secrets", "set", "COPY_KEY", "--stdin"], `${KEY}\n`).status).toBe(0);
+    const reveal = run(["secrets", "get", "COPY_KEY", "--reveal"]);
+    expect(reveal.stderr).not.toContain("did not load");
+    expect(reveal.stdout).toBe(`${KEY}\n`);
   });
 
   test("the environment wins over the keyring, as in local start", () => {
