@@ -1,0 +1,120 @@
+// Faults a supervisor must survive (issue 8), on the compiled binary.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { readProcStat } from "../../src/platform/proc.ts";
+import { cleanEnv, cleanupAll, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
+
+let daemon: DaemonProcess;
+beforeAll(async () => {
+  daemon = await spawnDevDaemon();
+});
+afterAll(() => daemon.stop());
+
+const homes: string[] = [];
+afterEach(() => {
+  for (const home of homes.splice(0)) runCli(["local", "stop", "--timeout", "2s"], cleanEnv({ STIGMER_HOME: home }));
+  cleanupAll();
+});
+
+function setup(extra: Record<string, string> = {}) {
+  const home = tempDir();
+  homes.push(home);
+  const env = cleanEnv({ STIGMER_HOME: home, STIGMER_BACKEND_ENDPOINT: daemon.endpoint, ANTHROPIC_API_KEY: "sk-ant-faults-123456789", ...extra });
+  const status = () => JSON.parse(runCli(["local", "status", "--json"], env).stdout);
+  return { home, env, status, cli: (...args: string[]) => runCli(args, env) };
+}
+
+function rssKiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((text) => text.startsWith("VmRSS:"))!;
+  return Number(line.replace(/\D/g, ""));
+}
+
+function zombieChildren(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .map((entry) => readProcStat(Number(entry)))
+    .filter((stat) => stat !== null && stat.ppid === pid && stat.state === "Z")
+    .map((stat) => stat!.pid);
+}
+
+describe("faults", () => {
+  test("the runner SIGKILLed 30 times at random moments: restarted each time, counted exactly, no zombie, flat memory", async () => {
+    const s = setup();
+    const started = s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--restart-delay", "0", "--min-uptime", "100ms", "--max-restarts", "5");
+    expect(started.code).toBe(0);
+    const supervisor = s.status().supervisor.pid;
+    let rssAfterWarmUp = 0;
+    for (let kill = 1; kill <= 30; kill++) {
+      const before = await waitFor("a running runner", () => {
+        const report = s.status();
+        return report.runner.state === "running" && report.runner.pid ? report : null;
+      });
+      killGroupAtEnd(before.runner.pid);
+      // A random moment of its life, longer than --min-uptime so the backoff resets each time.
+      await Bun.sleep(150 + Math.random() * 150);
+      process.kill(before.runner.pid, "SIGKILL");
+      await waitFor(`restart ${kill}`, () => {
+        const report = s.status();
+        return report.runner.restarts === kill && report.runner.pid !== before.runner.pid ? report : null;
+      });
+      if (kill === 5) rssAfterWarmUp = rssKiB(supervisor);
+    }
+    const after = s.status();
+    expect(after.runner.restarts).toBe(30);
+    expect(after.runner.state).toBe("running");
+    expect(zombieChildren(supervisor)).toEqual([]);
+    expect(rssKiB(supervisor) - rssAfterWarmUp).toBeLessThan(8 * 1024);
+  }, 180_000);
+
+  test("a runner stopped with SIGSTOP is still ended by stop within --stop-timeout + 2s", async () => {
+    const s = setup();
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--stop-timeout", "1s").code).toBe(0);
+    const runner = s.status().runner.pid;
+    killGroupAtEnd(runner);
+    process.kill(runner, "SIGSTOP");
+    const began = performance.now();
+    expect(s.cli("local", "stop").code).toBe(0);
+    expect(performance.now() - began).toBeLessThan(1000 + 2000);
+    expect(processAlive(runner)).toBe(false);
+  });
+
+  test("two start --detach at the same instant: exactly one supervisor runs, the other exits 1", async () => {
+    const s = setup();
+    const args = ["local", "start", "-d", "--runner", FIXTURE_RUNNER];
+    const first = startCli(args, s.env);
+    const second = startCli(args, s.env);
+    const codes = [(await first.exited).code, (await second.exited).code].sort();
+    expect(codes).toEqual([0, 1]);
+    const loser = [first, second].find((run) => run.output().includes("already running"));
+    expect(loser).toBeDefined();
+    const report = s.status();
+    expect(report.runner.state).toBe("running");
+    killGroupAtEnd(report.runner.pid);
+    const supervisors = readdirSync("/proc").filter((entry) => {
+      if (!/^\d+$/.test(entry)) return false;
+      try {
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+        return cmdline.includes("__supervise") && readFileSync(`/proc/${entry}/environ`, "utf8").includes(`STIGMER_HOME=${s.home}\0`);
+      } catch {
+        return false;
+      }
+    });
+    expect(supervisors).toHaveLength(1);
+  });
+
+  test("binary garbage, a 10 MiB line without a newline and invalid UTF-8: logged in bounded lines, no crash, bounded memory", async () => {
+    const s = setup({ FIXTURE_MODE: "garbage" });
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--log-max-size", "100MiB").code).toBe(0);
+    const log = path.join(s.home, "logs", "agent-runner.log");
+    await waitFor("the end of the garbage", () => existsSync(log) && readFileSync(log).includes("after the long line"), 30_000);
+    const bytes = readFileSync(log);
+    const lines = bytes.toString("latin1").split("\n");
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(64 * 1024);
+    expect(lines.filter((line) => /^L+$/.test(line)).reduce((sum, line) => sum + line.length, 0)).toBe(10 * 1024 * 1024);
+    expect(bytes.includes(Buffer.from([0xff, 0xfe, 0x20]))).toBe(true);
+    const report = s.status();
+    expect(report.runner).toMatchObject({ state: "running", restarts: 0 });
+    expect(rssKiB(report.supervisor.pid)).toBeLessThan(150 * 1024);
+  });
+});
