@@ -145,8 +145,18 @@ export class SupervisorHost {
       runner: componentReport(this.runner, performance.now()),
       ...(this.server ? { server: componentReport(this.server, performance.now()) } : {}),
       daemon: this.daemon?.last ?? null,
-      logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog, ...(this.server ? { server: layout.serverLog } : {}) },
+      logs: {
+        runner: layout.runnerLog,
+        supervisor: layout.supervisorLog,
+        ...(this.server ? { server: layout.serverLog } : {}),
+        ...this.logProblem(),
+      },
     };
+  }
+
+  private logProblem(): { problem?: string } {
+    const problem = this.logFiles.find((file) => file.problem !== null)?.problem;
+    return problem ? { problem } : {};
   }
 
   /** Stops every component, then lets go of the socket and the state file. */

@@ -18,7 +18,8 @@ export const DEFAULT_ROTATION: LogRotation = { maxBytes: 10 * 1024 * 1024, files
 export class LogFile {
   private fd: number;
   private size: number;
-  private failing = false;
+  /** Why writing fails right now; null while it works. */
+  problem: string | null = null;
 
   constructor(
     readonly path: string,
@@ -36,14 +37,14 @@ export class LogFile {
       let written = 0;
       while (written < data.length) written += writeSync(this.fd, data, written);
       this.size += written;
-      if (this.failing) {
-        this.failing = false;
+      if (this.problem !== null) {
+        this.problem = null;
         this.onError(`writing ${this.path} works again`);
       }
     } catch (error) {
-      if (!this.failing) {
-        this.failing = true;
-        this.onError(`cannot write ${this.path}: ${(error as Error).message}; dropping log lines until it works again`);
+      if (this.problem === null) {
+        this.problem = `cannot write ${this.path}: ${(error as Error).message}`;
+        this.onError(`${this.problem}; dropping log lines until it works again`);
       }
     }
   }

@@ -24,7 +24,8 @@ export interface StatusReport {
   runner: ComponentReport | null;
   server?: ComponentReport | null;
   daemon: DaemonCheck | null;
-  logs: { runner: string; supervisor: string; server?: string };
+  /** `problem`: why a log cannot be written right now (disk full, say); the runner runs on regardless. */
+  logs: { runner: string; supervisor: string; server?: string; problem?: string };
 }
 
 export function componentReport(component: Component, now: number): ComponentReport {
@@ -91,5 +92,6 @@ export function renderStatus(report: StatusReport, color: boolean): string {
     lines.push("", "last stderr lines of the runner:", ...report.runner.stderrTail.map((line) => `  | ${line}`));
   }
   lines.push("", `logs  ${report.logs.runner}`, `      ${report.logs.supervisor}`);
+  if (report.logs.problem) lines.push(paint("yellow", `      ${report.logs.problem}`, color));
   return `${lines.join("\n")}\n`;
 }

@@ -118,3 +118,35 @@ describe("faults", () => {
     expect(rssKiB(report.supervisor.pid)).toBeLessThan(150 * 1024);
   });
 });
+
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+describe("a full disk", () => {
+  // A small tmpfs needs root to mount; anyone else gets the reason in the skip.
+  test.skipIf(!isRoot)("the runner keeps running, status reports the logging failure, and logging recovers with space", async () => {
+    const mountPoint = tempDir("stigmer-tmpfs-");
+    expect(Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", mountPoint]).exitCode).toBe(0);
+    try {
+      const s = setup({ STIGMER_HOME: path.join(mountPoint, "home"), FIXTURE_MODE: "count", FIXTURE_COUNT_EVERY: "0.001" });
+      homes.push(path.join(mountPoint, "home"));
+      expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--log-max-size", "100MiB").code).toBe(0);
+      const full = await waitFor("the logging failure", () => {
+        const report = s.status();
+        return report.logs.problem ? report : null;
+      }, 30_000);
+      expect(full.logs.problem).toContain("cannot write");
+      const runner = full.runner.pid;
+      await Bun.sleep(500);
+      expect(s.status().runner).toMatchObject({ state: "running", pid: runner, restarts: 0 });
+      expect(Bun.spawnSync(["mount", "-o", "remount,size=64m", mountPoint]).exitCode).toBe(0);
+      await waitFor("recovery", () => s.status().logs.problem === undefined, 30_000);
+      const log = path.join(mountPoint, "home", "logs", "agent-runner.log");
+      const size = readFileSync(log).length;
+      await waitFor("new lines", () => readFileSync(log).length > size);
+      expect(s.status().runner.pid).toBe(runner);
+      expect(s.cli("local", "stop").code).toBe(0);
+    } finally {
+      Bun.spawnSync(["umount", "-l", mountPoint]);
+    }
+  }, 90_000);
+});

@@ -49,6 +49,7 @@ describe("LogFile", () => {
     log.write("lost too\n");
     expect(messages).toHaveLength(1);
     expect(messages[0]).toContain("cannot write");
+    expect(log.problem).toContain(`cannot write ${file}`);
   });
 });
 
