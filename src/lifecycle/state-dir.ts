@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, fstatSync, fchmodSync, lstatSync, mkdirSync, openSync, constants } from "node:fs";
+import { chmodSync, closeSync, fstatSync, fchmodSync, mkdirSync, openSync, statSync, constants } from "node:fs";
 import { join } from "node:path";
 import { StigmerError } from "../cli/errors.ts";
 
@@ -38,8 +38,15 @@ const PRIVATE_FILE = 0o600;
 export function ensurePrivateDir(path: string): void {
   try {
     mkdirSync(path, { recursive: true, mode: PRIVATE_DIR });
-    const stat = lstatSync(path);
+    // Followed if it is a symbolic link: the directory it leads to is what must be ours and private.
+    const stat = statSync(path);
     if (!stat.isDirectory()) throw notADirectory(path);
+    const uid = typeof process.getuid === "function" ? process.getuid() : null;
+    if (uid !== null && stat.uid !== uid) {
+      throw new StigmerError(`${path} belongs to another user (uid ${stat.uid}); keys and logs must not go there.`, {
+        fix: "Point STIGMER_HOME at a directory of your own, for example: export STIGMER_HOME=~/.stigmer",
+      });
+    }
     if ((stat.mode & 0o777) !== PRIVATE_DIR) chmodSync(path, PRIVATE_DIR);
   } catch (error) {
     if (error instanceof StigmerError) throw error;

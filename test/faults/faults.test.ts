@@ -30,6 +30,21 @@ function rssKiB(pid: number): number {
   return Number(line.replace(/\D/g, ""));
 }
 
+/** Live processes started as a runner for this STIGMER_HOME (found by the workspace in their environment). */
+function runnersOf(home: string): number[] {
+  const marker = `SANDBOX_ROOT_DIR=${path.join(home, "workspace")}\0`;
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/environ`, "utf8").includes(marker) && processAlive(Number(entry));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 function zombieChildren(pid: number): number[] {
   return readdirSync("/proc")
     .filter((entry) => /^\d+$/.test(entry))
@@ -149,4 +164,49 @@ describe("a full disk", () => {
       Bun.spawnSync(["umount", "-l", mountPoint]);
     }
   }, 90_000);
+});
+
+describe("a supervisor killed at random moments", () => {
+  test("during a run, a restart or a stop: the next command cleans up, nothing is left, the state file is whole", async () => {
+    for (const moment of ["running", "restarting", "stopping"] as const) {
+      const s = setup({ FIXTURE_MODE: moment === "stopping" ? "ignore-term" : "serve" });
+      expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--stop-timeout", "5s").code).toBe(0);
+      const before = s.status();
+      killGroupAtEnd(before.runner.pid);
+      const stateFile = path.join(s.home, "run", "supervisor.json");
+      if (moment === "restarting") startCli(["local", "restart"], s.env);
+      if (moment === "stopping") startCli(["local", "stop", "--timeout", "30s"], s.env);
+      await Bun.sleep(Math.random() * 200 + (moment === "running" ? 0 : 100));
+      process.kill(before.supervisor.pid, "SIGKILL");
+      await waitFor("the supervisor's death", () => !processAlive(before.supervisor.pid));
+      if (existsSync(stateFile)) expect(() => JSON.parse(readFileSync(stateFile, "utf8"))).not.toThrow();
+      const after = runCli(["local", "status", "--json"], s.env);
+      expect(after.code).toBe(3);
+      await waitFor(`the runner of the killed supervisor (${moment}) to be gone`, () => !processAlive(before.runner.pid), 10_000);
+      expect(existsSync(stateFile)).toBe(false);
+      await waitFor(`no runner of this home left (${moment})`, () => runnersOf(s.home).length === 0, 10_000);
+      expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
+      killGroupAtEnd(s.status().runner.pid);
+      expect(s.cli("local", "stop").code).toBe(0);
+    }
+  }, 120_000);
+});
+
+describe("grandchildren", () => {
+  test("a double-forked grandchild is ended on stop; one that left the group with setsid is out of reach (documented)", async () => {
+    const work = tempDir("stigmer-work-");
+    const doubleFork = path.join(work, "double-fork");
+    const escaped = path.join(work, "setsid");
+    const s = setup({ FIXTURE_DOUBLE_FORK: doubleFork, FIXTURE_SETSID: escaped });
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--stop-timeout", "500ms").code).toBe(0);
+    const readPid = (file: string) => (existsSync(file) ? Number(readFileSync(file, "utf8")) : 0);
+    const orphan = await waitFor("the double-forked grandchild", () => readPid(doubleFork));
+    const outsider = await waitFor("the setsid grandchild", () => readPid(escaped));
+    killGroupAtEnd(outsider);
+    expect(readProcStat(orphan)!.ppid).not.toBe(s.status().runner.pid);
+    expect(s.cli("local", "stop").code).toBe(0);
+    await waitFor("the double-forked grandchild to be gone", () => !processAlive(orphan), 5000);
+    // Out of reach of any process-group signal: see docs/RELIABILITY.md.
+    expect(processAlive(outsider)).toBe(true);
+  });
 });
