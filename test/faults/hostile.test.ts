@@ -7,7 +7,7 @@ import { cleanEnv, cleanupAll, FIXTURE_RUNNER, runCli, tempDir } from "../helper
 
 afterEach(cleanupAll);
 
-function expectCleanRefusal(result: { code: number | null; stderr: string }, codes: number[], message: string): void {
+function expectCleanRefusal(result: { code: number | null; stderr: string }, codes: (number | null)[], message: string): void {
   expect(codes).toContain(result.code);
   expect(result.stderr).toContain(message);
   expect(result.stderr.trim().split("\n").length).toBeLessThan(25);
