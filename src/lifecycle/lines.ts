@@ -25,7 +25,7 @@ export class LineAssembler {
     const lastNewline = data.lastIndexOf(NEWLINE);
     let complete: Buffer | null = null;
     if (lastNewline >= 0) {
-      complete = this.redact(data.subarray(0, lastNewline + 1));
+      complete = cutLongLines(this.redact(data.subarray(0, lastNewline + 1)), this.maxLineBytes);
       this.pending = data.subarray(lastNewline + 1);
     } else {
       this.pending = data;
@@ -65,6 +65,30 @@ export class LineAssembler {
     this.pending = Buffer.from(redacted.subarray(from));
     return Buffer.concat(pieces);
   }
+}
+
+/**
+ * Whole lines, with any line longer than `max` cut into pieces of `max` bytes. A pipe can hand
+ * over more than `max` bytes at once, so a long line may arrive already complete. Jumps from
+ * newline to newline `max` bytes at a time: a flood of short lines costs a few look-ups per chunk.
+ */
+export function cutLongLines(lines: Buffer, max: number): Buffer {
+  if (lines.length <= max + 1) return lines;
+  const pieces: Buffer[] = [];
+  let from = 0;
+  let lineStart = 0;
+  while (lines.length - lineStart > max + 1) {
+    const newline = lines.lastIndexOf(NEWLINE, lineStart + max);
+    if (newline >= lineStart) {
+      lineStart = newline + 1;
+      continue;
+    }
+    pieces.push(lines.subarray(from, lineStart + max), NEWLINE_BYTES);
+    from = lineStart = lineStart + max;
+  }
+  if (from === 0) return lines;
+  pieces.push(lines.subarray(from));
+  return Buffer.concat(pieces);
 }
 
 const TAIL_WINDOW_BYTES = 8 * 1024;

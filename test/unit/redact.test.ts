@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LineAssembler, lastLines } from "../../src/lifecycle/lines.ts";
+import { cutLongLines, LineAssembler, lastLines } from "../../src/lifecycle/lines.ts";
 import { createRedactor, REDACTED } from "../../src/secrets/redact.ts";
 
 const KEY = "sk-ant-api03-SECRETSECRETSECRET";
@@ -69,6 +69,20 @@ describe("LineAssembler", () => {
       expect(out.replace(/\n/g, "")).toBe("a".repeat(offset) + REDACTED + "b".repeat(200));
       for (const piece of out.split("\n").slice(0, -1)) expect(piece.length).toBeLessThanOrEqual(max);
     }
+  });
+
+  test("a long line that arrives whole in one big chunk is cut too", () => {
+    const max = 64;
+    const line = `${"a".repeat(200)}\n`;
+    const out = new LineAssembler(createRedactor([]), max).push(Buffer.from(`short\n${line}${line}end\n`))!.toString();
+    for (const piece of out.split("\n")) expect(piece.length).toBeLessThanOrEqual(max);
+    expect(out.replace(/\n/g, "")).toBe(`short${"a".repeat(400)}end`);
+  });
+
+  test("cutLongLines leaves lines at or under the limit alone", () => {
+    const lines = Buffer.from(`${"b".repeat(64)}\n${"c".repeat(10)}\n`.repeat(50));
+    expect(cutLongLines(lines, 64)).toBe(lines);
+    expect(cutLongLines(Buffer.from(`${"d".repeat(65)}\n`), 64).toString()).toBe(`${"d".repeat(64)}\nd\n`);
   });
 
   test("memory stays bounded for a stream without newlines", () => {
