@@ -1,11 +1,37 @@
-// Compiles the single-file binary for this machine: `bun build.ts [--outfile PATH]` → dist/stigmer.
+// Compiles stigmer with `bun build --compile`.
+//   bun build.ts [--outfile PATH]        this machine's binary → dist/stigmer (npm run build)
+//   bun build.ts --all [--outdir DIR]    every release target → dist/ (npm run build:all): the binaries
+//       stigmer-<os>-<arch>[.exe], their .tar.gz/.zip archives, SHA256SUMS, stigmer.rb (Homebrew), stigmer.json (Scoop)
+//   bun build.ts --readme                rewrites the README's install section from the same settings
+// Release settings: --release-base-url (or STIGMER_RELEASE_BASE_URL; `{version}` is replaced) and
+// --homebrew-tap (or STIGMER_HOMEBREW_TAP); defaults in build/release.ts.
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
+import { keyringAddonPath, keyringAddonPlugin } from "./build/keyring-addon.ts";
+import {
+  checksumsFile,
+  homebrewFormula,
+  releaseSettings,
+  scoopManifest,
+  sha256,
+  updateReadme,
+  writeArchive,
+  type ReleaseSettings,
+} from "./build/release.ts";
+import { archiveName, binaryName, hostTarget, isHost, TARGETS, type Target } from "./build/targets.ts";
 
-const { values: flags } = parseArgs({ options: { outfile: { type: "string", default: "dist/stigmer" } } });
-const outfile = flags.outfile!;
+const { values: flags } = parseArgs({
+  options: {
+    outfile: { type: "string", default: "dist/stigmer" },
+    all: { type: "boolean", default: false },
+    outdir: { type: "string", default: "dist" },
+    readme: { type: "boolean", default: false },
+    "release-base-url": { type: "string" },
+    "homebrew-tap": { type: "string" },
+  },
+});
 
 function gitCommit(): string {
   try {
@@ -15,25 +41,71 @@ function gitCommit(): string {
   }
 }
 
-const target = `${process.platform}-${process.arch}`;
-const build = { commit: gitCommit(), date: new Date().toISOString(), target };
-mkdirSync(dirname(outfile), { recursive: true });
+const commit = gitCommit();
+const date = new Date().toISOString();
 
-const result = await Bun.build({
-  entrypoints: ["src/main.ts"],
-  compile: {
-    outfile,
-    // The binary is configured by its environment and STIGMER_HOME only, never by files where it is started.
-    autoloadDotenv: false,
-    autoloadBunfig: false,
-  },
-  minify: true,
-  bytecode: true,
-  sourcemap: "none",
-  define: { STIGMER_BUILD: JSON.stringify(build) },
-});
-if (!result.success) {
-  for (const message of result.logs) console.error(message);
+async function compile(target: Target, outfile: string): Promise<void> {
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  const result = await Bun.build({
+    entrypoints: ["src/main.ts"],
+    compile: {
+      // This machine's target is built by the running Bun itself; the others' runtimes come from the npm registry.
+      ...(isHost(target) ? {} : { target: target.bunTarget }),
+      outfile,
+      // The binary is configured by its environment and STIGMER_HOME only, never by files where it is started.
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+    },
+    plugins: [keyringAddonPlugin(keyringAddonPath(target))],
+    minify: true,
+    bytecode: true,
+    sourcemap: "none",
+    define: { STIGMER_BUILD: JSON.stringify({ commit, date, target: target.runtime }) },
+  });
+  if (!result.success) {
+    for (const message of result.logs) console.error(message);
+    throw new Error(`the build for ${target.name} failed`);
+  }
+  console.log(`built ${outfile} (${target.name}, ${commit})`);
+}
+
+async function compileAll(outdir: string): Promise<void> {
+  for (const target of TARGETS) await compile(target, path.join(outdir, binaryName(target)));
+}
+
+function archiveAll(outdir: string): void {
+  for (const target of TARGETS) console.log(`packed ${writeArchive(outdir, target)}`);
+}
+
+/** Formula and manifest name the archives' checksums; SHA256SUMS then covers every file of the release. */
+async function writeReleaseFiles(outdir: string, settings: ReleaseSettings): Promise<void> {
+  const checksums = new Map<string, string>();
+  const record = async (file: string) => checksums.set(file, await sha256(path.join(outdir, file)));
+  for (const target of TARGETS) {
+    await record(binaryName(target));
+    await record(archiveName(target));
+  }
+  writeFileSync(path.join(outdir, "stigmer.rb"), homebrewFormula(settings, checksums));
+  writeFileSync(path.join(outdir, "stigmer.json"), scoopManifest(settings, checksums));
+  await record("stigmer.rb");
+  await record("stigmer.json");
+  writeFileSync(path.join(outdir, "SHA256SUMS"), checksumsFile(checksums));
+  console.log(`wrote ${outdir}/SHA256SUMS, stigmer.rb and stigmer.json for ${settings.baseUrl}`);
+}
+
+const settings = releaseSettings({ baseUrl: flags["release-base-url"], homebrewTap: flags["homebrew-tap"] });
+try {
+  if (flags.readme) {
+    updateReadme("README.md", settings);
+    console.log(`README.md install section written for ${settings.baseUrl}`);
+  } else if (flags.all) {
+    await compileAll(flags.outdir!);
+    archiveAll(flags.outdir!);
+    await writeReleaseFiles(flags.outdir!, settings);
+  } else {
+    await compile(hostTarget(), flags.outfile!);
+  }
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 }
-console.log(`built ${outfile} (${target}, ${build.commit})`);
