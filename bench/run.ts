@@ -3,6 +3,7 @@
 // the machine is doing at the time slows both down alike, and prints one markdown table.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -19,15 +20,46 @@ interface Sizes {
   intervalsPerTrial: number;
   captureTrials: number;
   floodMegabytes: number;
+  /** Runs of each `local status` case and of the `--version` alternated with them. */
+  statusRuns: number;
+  detachTrials: number;
+  /** How long the background supervisor idles before its RSS is read. */
+  idleSettleMs: number;
+  /** The idle window its CPU time is measured over, right after that. */
+  idleCpuWindowMs: number;
 }
 
-const FULL: Sizes = { versionRuns: 30, restartTrials: 10, intervalsPerTrial: 15, captureTrials: 5, floodMegabytes: 100 };
-const QUICK: Sizes = { versionRuns: 5, restartTrials: 1, intervalsPerTrial: 8, captureTrials: 1, floodMegabytes: 10 };
+const FULL: Sizes = {
+  versionRuns: 30,
+  restartTrials: 10,
+  intervalsPerTrial: 15,
+  captureTrials: 5,
+  floodMegabytes: 100,
+  statusRuns: 30,
+  detachTrials: 10,
+  idleSettleMs: 10_000,
+  idleCpuWindowMs: 30_000,
+};
+const QUICK: Sizes = {
+  versionRuns: 5,
+  restartTrials: 1,
+  intervalsPerTrial: 8,
+  captureTrials: 1,
+  floodMegabytes: 10,
+  statusRuns: 5,
+  detachTrials: 2,
+  idleSettleMs: 2_000,
+  idleCpuWindowMs: 3_000,
+};
 
 const TARGET_RATIO_VERSION = 1.5;
 const TARGET_RATIO_RESTART = 1.5;
 const TARGET_RATIO_CAPTURE = 2;
 const TARGET_PEAK_RSS_MIB = 100;
+/** Absolute, as the issue words it: `local status` within 100 ms, a closed daemon port included. */
+const TARGET_STATUS_MS = 100;
+const TARGET_IDLE_RSS_MIB = 50;
+const TARGET_IDLE_CPU_PERCENT = 0.5;
 
 const TRIAL_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -38,11 +70,17 @@ const POLL_MS = 10;
 
 const scratch = mkdtempSync(path.join(tmpdir(), "stigmer-bench-"));
 const liveGroups = new Set<number>();
+/** `local stop` for each STIGMER_HOME that may hold a background supervisor (it runs in a session of its own). */
+const liveHomes = new Map<string, Record<string, string>>();
 
 /** A moment for a stigmer told to stop to stop its runner too; it needs a few tens of ms. */
 const GRACE_ON_ABORT_MS = 300;
 
 function cleanUp(): void {
+  for (const [home, env] of liveHomes) {
+    spawnSync(stigmerBinary(), ["local", "stop", "--timeout", "1s"], { env, stdio: "ignore", timeout: 10_000 });
+    liveHomes.delete(home);
+  }
   if (liveGroups.size > 0) {
     for (const pgid of liveGroups) signalGroup(pgid, "SIGTERM");
     // Synchronous, because this also runs from a signal handler right before exiting.
@@ -81,7 +119,7 @@ interface Started {
 function startInGroup(
   command: string,
   args: string[],
-  options: { env: Record<string, string>; cwd?: string; stdout?: number | "ignore" },
+  options: { env: Record<string, string>; cwd?: string; stdout?: number | "ignore" | "pipe" },
 ): Started {
   const child = spawn(command, args, {
     env: options.env,
@@ -142,6 +180,10 @@ function formatMiB(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+function formatPercent(percent: number): string {
+  return `${percent.toFixed(2)} %`;
+}
+
 interface Row {
   measure: string;
   summary: Summary;
@@ -153,6 +195,8 @@ interface Row {
   ratioTarget?: { floorMedian: number; maxRatio: number };
   /** For an absolute target: the largest value allowed, already formatted with `format`. */
   absoluteTarget?: number;
+  /** With an absolute target: a floor's median, to show the ratio to it too. */
+  vsFloorMedian?: number;
 }
 
 function renderTable(rows: Row[]): string {
@@ -169,6 +213,7 @@ function renderTable(rows: Row[]): string {
       target = `≤ ${row.ratioTarget.maxRatio}× floor`;
       meets = value <= row.ratioTarget.maxRatio ? "yes" : "no";
     } else if (row.absoluteTarget !== undefined) {
+      if (row.vsFloorMedian !== undefined) ratio = `${(summary.median / row.vsFloorMedian).toFixed(2)}×`;
       target = `≤ ${format(row.absoluteTarget)}`;
       meets = summary.median <= row.absoluteTarget ? "yes" : "no";
     }
@@ -199,8 +244,12 @@ interface Setup {
   startFlags: string[];
 }
 
+function stigmerBinary(): string {
+  return path.resolve(ROOT, process.env.STIGMER_BIN ?? "dist/stigmer");
+}
+
 function prepare(): Setup {
-  const stigmer = path.resolve(ROOT, process.env.STIGMER_BIN ?? "dist/stigmer");
+  const stigmer = stigmerBinary();
   if (!existsSync(stigmer)) throw new Error(`${stigmer} is missing: run npm run build (npm run bench does), or set STIGMER_BIN.`);
   const baseEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
@@ -244,14 +293,18 @@ function buildHelloWorld(): string {
   return binary;
 }
 
-function timeOnce(command: string, args: string[], env: Record<string, string>, expect: string): number {
+/** Wall time of one run, spawn to exit; fails unless it exits with `status` and `check` finds nothing wrong with its stdout. */
+function timeRun(command: string, args: string[], env: Record<string, string>, status: number, check: (stdout: string) => string | null): number {
   const started = performance.now();
-  const result = spawnSync(command, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const result = spawnSync(command, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: TRIAL_TIMEOUT_MS });
   const elapsed = performance.now() - started;
-  if (result.status !== 0 || !result.stdout.includes(expect)) {
-    throw new Error(`${command} ${args.join(" ")} failed (exit ${result.status}): ${result.stdout}`);
-  }
+  const problem = result.status !== status ? `exit ${result.status ?? result.signal}, expected ${status}` : check(result.stdout);
+  if (problem) throw new Error(`${command} ${args.join(" ")} failed (${problem}): ${result.stdout}`);
   return elapsed;
+}
+
+function timeOnce(command: string, args: string[], env: Record<string, string>, expect: string): number {
+  return timeRun(command, args, env, 0, (stdout) => (stdout.includes(expect) ? null : `no "${expect}" on stdout`));
 }
 
 function benchStartUp(setup: Setup, sizes: Sizes): Row[] {
@@ -399,8 +452,13 @@ function verifyFlood(file: string, expectedLines: number, what: string): void {
 
 /** VmHWM (peak resident set) of a live process, in bytes; null once it has gone. */
 function peakResidentBytes(pid: number): number | null {
+  return procStatusBytes(pid, "VmHWM");
+}
+
+/** A size field ("VmHWM", "VmRSS") of /proc/<pid>/status, in bytes; null once the process has gone. */
+function procStatusBytes(pid: number, field: string): number | null {
   try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return match ? Number(match[1]) * 1024 : null;
   } catch {
     return null;
@@ -512,6 +570,253 @@ async function benchLogCapture(setup: Setup, sizes: Sizes): Promise<Row[]> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 4. The background supervisor and `local status`, against the development daemon.
+
+interface DevDaemon {
+  /** "127.0.0.1:PORT" */
+  endpoint: string;
+  started: Started;
+}
+
+const DAEMON_START_TIMEOUT_MS = 30_000;
+/** `local start --detach` returns once the runner has been up this long (src/lifecycle/background.ts). */
+const READY_AFTER_MS = 500;
+
+/** examples/dev-daemon.ts in a process of its own, serving grpc.health.v1 on a free port of 127.0.0.1. */
+async function startDevDaemon(setup: Setup): Promise<DevDaemon> {
+  const script = path.join(ROOT, "examples", "dev-daemon.ts");
+  const started = startInGroup(process.execPath, [script, "--port", "0"], { env: setup.baseEnv, cwd: ROOT, stdout: "pipe" });
+  const stdout = started.child.stdout!;
+  stdout.setEncoding("utf8");
+  let printed = "";
+  const endpoint = await new Promise<string | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), DAEMON_START_TIMEOUT_MS);
+    stdout.on("data", (chunk: string) => {
+      printed += chunk;
+      const match = /^listening on (\S+)$/m.exec(printed);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    void started.exited.then(() => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+  });
+  if (endpoint === null) {
+    signalGroup(started.child.pid!, "SIGKILL");
+    throw new Error(`examples/dev-daemon.ts did not print its address within ${DAEMON_START_TIMEOUT_MS / 1000} s: ${printed}`);
+  }
+  return { endpoint, started };
+}
+
+async function stopDevDaemon(daemon: DevDaemon): Promise<void> {
+  signalGroup(daemon.started.child.pid!, "SIGTERM");
+  const exit = await exitWithin(daemon.started, STOP_TIMEOUT_MS, "examples/dev-daemon.ts after SIGTERM");
+  if (exit.code !== 0) throw new Error(`examples/dev-daemon.ts exited with ${exit.code ?? exit.signal} after SIGTERM, not 0`);
+}
+
+/** A port of 127.0.0.1 that nothing listens on: one the kernel just handed out and we closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The parts of `local status --json` (DESIGN.md, "Status") checked here. */
+interface StatusJson {
+  supervisor: { pid: number } | null;
+  runner: { state: string; pid: number | null; restarts: number } | null;
+  daemon: { status: string; detail: string | null } | null;
+}
+
+function parseStatus(stdout: string): StatusJson {
+  return JSON.parse(stdout) as StatusJson;
+}
+
+/** What a status that should show a well runner under a supervisor shows otherwise; null when all is as expected. */
+function runningProblem(report: StatusJson, background: Background): string | null {
+  if (report.supervisor?.pid !== background.supervisorPid) return `supervisor ${report.supervisor?.pid}, expected ${background.supervisorPid}`;
+  if (report.runner?.state !== "running" || report.runner.pid !== background.runnerPid || report.runner.restarts !== 0) {
+    return `runner ${JSON.stringify(report.runner)}, expected pid ${background.runnerPid} running, never restarted`;
+  }
+  if (report.daemon?.status !== "serving") return `daemon ${JSON.stringify(report.daemon)}, expected serving`;
+  return null;
+}
+
+interface Background {
+  home: string;
+  env: Record<string, string>;
+  supervisorPid: number;
+  runnerPid: number;
+}
+
+function isGone(pid: number): boolean {
+  try {
+    // A zombie has finished too: its parent just has not reaped it yet.
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * `local start --detach` in a fresh STIGMER_HOME, timed from spawn to its exit (it returns once the runner
+ * has been up 0.5 s). The supervisor and the runner it leaves behind are stopped by the cleanup too.
+ */
+async function startBackground(setup: Setup, endpoint: string): Promise<{ background: Background; ms: number }> {
+  const home = mkdtempSync(path.join(scratch, "home-"));
+  const env = stigmerEnv(setup, home, {});
+  liveHomes.set(home, env);
+  // No --no-wait-daemon: the daemon serves, and checking it first is part of what start does.
+  const args = ["local", "start", "--detach", "--runner", FIXTURE_RUNNER, "--python", setup.python, "--endpoint", endpoint];
+  const startedAt = performance.now();
+  const started = startInGroup(setup.stigmer, args, { env });
+  const exit = await exitWithin(started, TRIAL_TIMEOUT_MS, "stigmer local start --detach");
+  const ms = performance.now() - startedAt;
+  if (exit.code !== 0) throw new Error(`stigmer local start --detach exited with ${exit.code ?? exit.signal}, not 0`);
+  let report: StatusJson | undefined;
+  timeRun(setup.stigmer, ["local", "status", "--json"], env, 0, (stdout) => {
+    report = parseStatus(stdout);
+    return report.supervisor && report.runner?.pid ? null : "no supervisor or runner pid";
+  });
+  const background = { home, env, supervisorPid: report!.supervisor!.pid, runnerPid: report!.runner!.pid! };
+  const problem = runningProblem(report!, background);
+  if (problem) throw new Error(`after stigmer local start --detach: ${problem}`);
+  // Both lead process groups of their own; killed by group if `local stop` does not do it.
+  liveGroups.add(background.supervisorPid);
+  liveGroups.add(background.runnerPid);
+  return { background, ms };
+}
+
+/** `local stop`, which must exit 0 and leave neither the supervisor nor the runner behind. */
+async function stopBackground(setup: Setup, background: Background): Promise<void> {
+  const stop = spawnSync(setup.stigmer, ["local", "stop"], { env: background.env, encoding: "utf8", timeout: TRIAL_TIMEOUT_MS });
+  if (stop.status !== 0) throw new Error(`stigmer local stop exited with ${stop.status ?? stop.signal}: ${stop.stderr}`);
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (!isGone(background.supervisorPid) || !isGone(background.runnerPid)) {
+    if (Date.now() > deadline) throw new Error(`after stigmer local stop, the supervisor or the runner is still running`);
+    await sleep(POLL_MS);
+  }
+  liveGroups.delete(background.supervisorPid);
+  liveGroups.delete(background.runnerPid);
+  liveHomes.delete(background.home);
+  rmSync(background.home, { recursive: true, force: true });
+}
+
+/**
+ * `local status --json` in three cases (nothing running and the daemon port closed; nothing running and the
+ * daemon serving; a background supervisor running), alternated with `stigmer --version`, the floor.
+ */
+async function benchStatus(setup: Setup, sizes: Sizes, daemon: DevDaemon): Promise<Row[]> {
+  const emptyHome = mkdtempSync(path.join(scratch, "home-"));
+  const emptyEnv = stigmerEnv(setup, emptyHome, {});
+  const closedEndpoint = `127.0.0.1:${await closedPort()}`;
+  const { background } = await startBackground(setup, daemon.endpoint);
+  try {
+    const status = (env: Record<string, string>, args: string[], exit: number, check: (report: StatusJson) => string | null) => () =>
+      timeRun(setup.stigmer, ["local", "status", "--json", ...args], env, exit, (stdout) => check(parseStatus(stdout)));
+    const nobody = (report: StatusJson) => (report.supervisor === null ? null : `supervisor ${report.supervisor.pid}, expected none`);
+    const contenders = [
+      status(emptyEnv, ["--endpoint", closedEndpoint], 3, (report) =>
+        nobody(report) ?? (report.daemon?.status === "unreachable" && report.daemon.detail === "connection refused" ? null : `daemon ${JSON.stringify(report.daemon)}, expected connection refused`),
+      ),
+      status(emptyEnv, ["--endpoint", daemon.endpoint], 3, (report) =>
+        nobody(report) ?? (report.daemon?.status === "serving" ? null : `daemon ${JSON.stringify(report.daemon)}, expected serving`),
+      ),
+      status(background.env, [], 0, (report) => runningProblem(report, background)),
+      () => timeOnce(setup.stigmer, ["--version"], setup.baseEnv, "stigmer "),
+    ].map((run) => ({ run, times: [] as number[] }));
+    for (const contender of contenders) contender.run();
+    for (let i = 0; i < sizes.statusRuns; i++) {
+      // Rotated, and reversed every other round, so that no contender always runs first or right after another.
+      const rotated = [...contenders.slice(i % contenders.length), ...contenders.slice(0, i % contenders.length)];
+      for (const contender of i % 2 === 0 ? rotated : rotated.reverse()) contender.times.push(contender.run());
+    }
+    const [closed, serving, running, version] = contenders.map((contender) => summarize(contender.times)) as [Summary, Summary, Summary, Summary];
+    const statusRow = (measure: string, summary: Summary): Row => ({
+      measure,
+      summary,
+      format: formatMs,
+      unitOfCount: "runs",
+      absoluteTarget: TARGET_STATUS_MS,
+      vsFloorMedian: version.median,
+    });
+    return [
+      statusRow("`local status --json`, nothing running, daemon port closed", closed),
+      statusRow("`local status --json`, nothing running, dev daemon serving (`--endpoint`)", serving),
+      statusRow("`local status --json`, background supervisor running", running),
+      { measure: "floor: `stigmer --version`, alternated with the three above", summary: version, format: formatMs, unitOfCount: "runs", isFloor: true },
+    ];
+  } finally {
+    await stopBackground(setup, background);
+    rmSync(emptyHome, { recursive: true, force: true });
+  }
+}
+
+/** `local start --detach` until it returns, a fresh STIGMER_HOME each time and `local stop` between trials. */
+async function benchDetach(setup: Setup, sizes: Sizes, daemon: DevDaemon): Promise<Row[]> {
+  const times: number[] = [];
+  for (let trial = 0; trial < sizes.detachTrials; trial++) {
+    const { background, ms } = await startBackground(setup, daemon.endpoint);
+    times.push(ms);
+    await stopBackground(setup, background);
+  }
+  return [
+    {
+      measure: "`local start --detach` until it returns (runner up 0.5 s, dev daemon serving)",
+      summary: summarize(times),
+      format: formatMs,
+      unitOfCount: "starts",
+    },
+  ];
+}
+
+/** The background supervisor left alone: its RSS after `idleSettleMs`, then its CPU time over `idleCpuWindowMs`. */
+async function benchIdle(setup: Setup, sizes: Sizes, daemon: DevDaemon): Promise<Row[]> {
+  const { background } = await startBackground(setup, daemon.endpoint);
+  try {
+    const pid = background.supervisorPid;
+    await sleep(sizes.idleSettleMs);
+    const rssBytes = procStatusBytes(pid, "VmRSS");
+    const cpuBefore = cpuTimeMs(pid);
+    const windowStart = performance.now();
+    await sleep(sizes.idleCpuWindowMs);
+    const cpuAfter = cpuTimeMs(pid);
+    const windowMs = performance.now() - windowStart;
+    if (rssBytes === null || cpuBefore === null || cpuAfter === null) throw new Error(`the background supervisor (pid ${pid}) went away while idle`);
+    // Asked only now, since answering costs the supervisor CPU: it must have kept the runner up all along.
+    timeRun(setup.stigmer, ["local", "status", "--json"], background.env, 0, (stdout) => runningProblem(parseStatus(stdout), background));
+    const percent = ((cpuAfter - cpuBefore) / windowMs) * 100;
+    const seconds = (ms: number) => `${ms / 1000} s`;
+    return [
+      {
+        measure: `background supervisor RSS (VmRSS), runner not counted, after ${seconds(sizes.idleSettleMs)} idle`,
+        summary: summarize([rssBytes]),
+        format: formatMiB,
+        unitOfCount: "run",
+        absoluteTarget: TARGET_IDLE_RSS_MIB * 1024 * 1024,
+      },
+      {
+        measure: `background supervisor CPU (user + system) over the next ${seconds(sizes.idleCpuWindowMs)} idle, % of one core`,
+        summary: summarize([percent]),
+        format: formatPercent,
+        unitOfCount: "run",
+        absoluteTarget: TARGET_IDLE_CPU_PERCENT,
+      },
+    ];
+  } finally {
+    await stopBackground(setup, background);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
@@ -523,11 +828,24 @@ async function main(): Promise<void> {
   const rows = benchStartUp(setup, sizes);
   const restart = await benchRestartGap(setup, sizes);
   rows.push(...restart.rows, ...(await benchLogCapture(setup, sizes)));
+  const daemon = await startDevDaemon(setup);
+  let detach: Row | undefined;
+  try {
+    rows.push(...(await benchStatus(setup, sizes, daemon)));
+    detach = (await benchDetach(setup, sizes, daemon))[0]!;
+    rows.push(detach);
+    rows.push(...(await benchIdle(setup, sizes, daemon)));
+  } finally {
+    await stopDevDaemon(daemon);
+  }
 
   console.log();
   console.log(renderTable(rows));
   console.log();
   console.log(`Restart: stigmer adds ${formatMs(restart.addedMs)} per restart to the loop's start-to-start interval (medians).`);
+  if (detach) {
+    console.log(`Start --detach: ${formatMs(detach.summary.median - READY_AFTER_MS)} beyond the ${READY_AFTER_MS / 1000} s the runner must stay up before it returns (median).`);
+  }
   console.log(`Finished in ${formatMs(performance.now() - began)}.`);
 }
 
