@@ -126,8 +126,12 @@ export function cleanupAll(): void {
 }
 
 export interface DaemonProcess {
+  child: ChildProcess;
   endpoint: string;
   port: number;
+  /** What it printed so far (stdout and stderr). */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGUSR1: between SERVING and NOT_SERVING. */
   toggle(): void;
   stop(): Promise<void>;
@@ -142,17 +146,23 @@ export async function spawnDevDaemon(options: { port?: number; health?: boolean;
   const args = [path.join(ROOT, "examples", "dev-daemon.ts"), "--port", String(options.port ?? 0)];
   if (options.health === false) args.push("--no-health");
   if (options.serving === false) args.push("--status", "not-serving");
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   let text = "";
   child.stdout!.on("data", (chunk) => (text += chunk));
+  child.stderr!.on("data", (chunk) => (text += chunk));
   const endpoint = await waitFor("the development daemon", () => /listening on (127\.0\.0\.1:\d+)/.exec(text)?.[1]);
   return {
+    child,
     endpoint,
     port: Number(endpoint.split(":")[1]),
+    output: () => text,
+    exited,
     toggle: () => child.kill("SIGUSR1"),
     stop: async () => {
-      child.kill("SIGTERM");
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
     },
   };

@@ -2,16 +2,14 @@
 // process and as a child process), a plain TCP server that never speaks, an HTTP/2 server
 // that is not gRPC, a closed port, and a name that cannot resolve.
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import http2 from "node:http2";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import path from "node:path";
 import { startDevDaemon, type DevDaemon, type DevDaemonOptions } from "../../examples/dev-daemon.ts";
 import { DaemonWatcher, checkDaemon, waitForDaemon, type DaemonCheck } from "../../src/daemon/health.ts";
-import { FIXTURES, ROOT, freePort, waitFor } from "../helpers.ts";
-
-const DEV_DAEMON = path.join(ROOT, "examples", "dev-daemon.ts");
+import { FIXTURES, freePort, spawnDevDaemon, waitFor, type DaemonProcess } from "../helpers.ts";
 
 // Room for the slowest waits below (20 s); passing runs take well under a second each.
 setDefaultTimeout(60_000);
@@ -42,26 +40,11 @@ async function silentServer(): Promise<string> {
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-interface SpawnedDaemon {
-  child: ChildProcess;
-  endpoint: string;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function spawnDevDaemon(args: string[] = []): Promise<SpawnedDaemon> {
-  const child = spawn(process.execPath, [DEV_DAEMON, "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let text = "";
-  child.stdout!.on("data", (chunk) => (text += chunk));
-  child.stderr!.on("data", (chunk) => (text += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  });
-  const endpoint = await waitFor("the dev daemon's address", () => /listening on (\S+)/.exec(text)?.[1]);
-  return { child, endpoint, output: () => text, exited };
+/** The development daemon as a child process, stopped after the test. */
+async function daemonProcess(options: Parameters<typeof spawnDevDaemon>[0] = {}): Promise<DaemonProcess> {
+  const daemon = await spawnDevDaemon(options);
+  cleanups.push(() => daemon.stop());
+  return daemon;
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -161,7 +144,7 @@ describe("checkDaemon", () => {
 
 describe("examples/dev-daemon.ts as a process", () => {
   test("serves SERVING, switches on SIGUSR1, exits 0 on SIGTERM", async () => {
-    const daemon = await spawnDevDaemon();
+    const daemon = await daemonProcess();
     expect(daemon.endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
     expect((await checkDaemon(daemon.endpoint)).status).toBe("serving");
 
@@ -175,14 +158,14 @@ describe("examples/dev-daemon.ts as a process", () => {
   });
 
   test("--status not-serving starts NOT_SERVING; --no-health answers UNIMPLEMENTED", async () => {
-    const notServing = await spawnDevDaemon(["--status", "not-serving"]);
-    const withoutHealth = await spawnDevDaemon(["--no-health"]);
+    const notServing = await daemonProcess({ serving: false });
+    const withoutHealth = await daemonProcess({ health: false });
     expect((await checkDaemon(notServing.endpoint)).status).toBe("not-serving");
     expect((await checkDaemon(withoutHealth.endpoint)).status).toBe("reachable");
   });
 
   test("exits 0 on SIGINT", async () => {
-    const daemon = await spawnDevDaemon();
+    const daemon = await daemonProcess();
     daemon.child.kill("SIGINT");
     expect(await daemon.exited).toEqual({ code: 0, signal: null });
   });
