@@ -1,9 +1,10 @@
 // Hostile input (issue 8): each refused with exit 1 or 2, one clear message under 25 lines,
 // no stack trace, and nothing written.
 import { afterEach, describe, expect, test } from "bun:test";
-import { chownSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cleanEnv, cleanupAll, FIXTURE_RUNNER, runCli, tempDir } from "../helpers.ts";
+import { cleanEnv, cleanupAll, FIXTURE_RUNNER, runCli, stigmerBin, tempDir } from "../helpers.ts";
 
 afterEach(cleanupAll);
 
@@ -72,6 +73,30 @@ describe("a hostile environment", () => {
     const result = runCli(START, cleanEnv({ STIGMER_HOME: link, ANTHROPIC_API_KEY: "sk-ant-1234567" }));
     expectCleanRefusal(result, [1], "belongs to another user (uid 65534)");
     expect(readdirSync(foreign)).toEqual([]);
+  });
+
+  test("a --runner that is neither a .py file nor executable", () => {
+    const dir = tempDir();
+    const runner = path.join(dir, "runner.sh");
+    writeFileSync(runner, "#!/bin/sh\n", { mode: 0o644 });
+    const result = runCli(["local", "start", "--runner", runner], cleanEnv({ STIGMER_HOME: path.join(dir, "home"), ANTHROPIC_API_KEY: "sk-ant-1234567" }));
+    expectCleanRefusal(result, [1], "is neither a .py file nor executable");
+    expect(result.stderr).toContain(`chmod +x ${runner}`);
+    expect(existsSync(path.join(dir, "home"))).toBe(false);
+  });
+
+  // Root writes anywhere: the unwritable case needs another user, which root can become with setpriv.
+  test.skipIf(process.getuid?.() !== 0)("a STIGMER_HOME that cannot be created", () => {
+    const parent = tempDir();
+    chmodSync(parent, 0o755);
+    const home = path.join(parent, "home");
+    const result = spawnSync(
+      "setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", stigmerBin(), ...START, "--python", "/usr/bin/python3"],
+      { env: cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-ant-1234567", HOME: parent }), encoding: "utf8" },
+    );
+    expectCleanRefusal({ code: result.status, stderr: result.stderr }, [1], `Cannot create ${home}`);
+    expect(result.stderr).toContain("Point STIGMER_HOME at a directory you can write to");
   });
 
   test.each([
