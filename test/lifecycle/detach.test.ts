@@ -189,7 +189,7 @@ describe("logs", () => {
 
     const follower = startCli(["local", "logs", "-f", "-n", "1"], s.env);
     const rotations = () => (existsSync(`${logFile}.2`) ? 2 : existsSync(`${logFile}.1`) ? 1 : 0);
-    await waitFor("two rotations", () => rotations() === 2 && follower.output().split("\n").length > 700, 30_000);
+    await waitFor("two rotations", () => rotations() === 2 && follower.output().split("\n").length > 710, 30_000);
     follower.child.kill("SIGINT");
     expect((await follower.exited).code).toBe(0);
     const numbers = follower.output().trim().split("\n").map((line) => Number(line.split(" ")[1]));

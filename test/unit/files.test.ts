@@ -46,10 +46,35 @@ describe("LogFile", () => {
     const log = new LogFile(file, (message) => messages.push(message));
     log.close();
     log.write("lost\n");
+    log.flush();
     log.write("lost too\n");
+    log.flush();
     expect(messages).toHaveLength(1);
     expect(messages[0]).toContain("cannot write");
     expect(log.problem).toContain(`cannot write ${file}`);
+  });
+});
+
+describe("LogFile gathers writes", () => {
+  test("small writes reach the file together shortly after, and at once on close", async () => {
+    const file = path.join(tempDir(), "x.log");
+    const log = new LogFile(file);
+    log.write("one\n");
+    log.write("two\n");
+    expect(readFileSync(file, "utf8")).toBe("");
+    await Bun.sleep(50);
+    expect(readFileSync(file, "utf8")).toBe("one\ntwo\n");
+    log.write("three\n");
+    log.close();
+    expect(readFileSync(file, "utf8")).toBe("one\ntwo\nthree\n");
+  });
+
+  test("64 KiB waiting are written at once", () => {
+    const file = path.join(tempDir(), "x.log");
+    const log = new LogFile(file);
+    for (let i = 0; i < 1024; i++) log.write(`${"z".repeat(63)}\n`);
+    expect(statSync(file).size).toBe(64 * 1024);
+    log.close();
   });
 });
 
