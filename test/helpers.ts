@@ -109,6 +109,17 @@ export function killGroupAtEnd(pgid: number): void {
   });
 }
 
+/** Remembers a single process to SIGKILL at the end (one that left our process groups). */
+export function killAtEnd(pid: number): void {
+  cleanups.push(() => {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  });
+}
+
 /** A TCP port that was free a moment ago, on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { readProcStat } from "../../src/platform/proc.ts";
-import { cleanEnv, cleanupAll, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
+import { cleanEnv, cleanupAll, FIXTURE_RUNNER, killAtEnd, killGroupAtEnd, processAlive, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
 
 let daemon: DaemonProcess;
 beforeAll(async () => {
@@ -202,7 +202,8 @@ describe("grandchildren", () => {
     const readPid = (file: string) => (existsSync(file) ? Number(readFileSync(file, "utf8")) : 0);
     const orphan = await waitFor("the double-forked grandchild", () => readPid(doubleFork));
     const outsider = await waitFor("the setsid grandchild", () => readPid(escaped));
-    killGroupAtEnd(outsider);
+    // Its group is that of the parent it left behind: kill it by its pid.
+    killAtEnd(outsider);
     expect(readProcStat(orphan)!.ppid).not.toBe(s.status().runner.pid);
     expect(s.cli("local", "stop").code).toBe(0);
     await waitFor("the double-forked grandchild to be gone", () => !processAlive(orphan), 5000);
