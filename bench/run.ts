@@ -1,4 +1,4 @@
-// The benchmarks of issue 3: `bun bench/run.ts [--quick]` (see bench/README.md).
+// The benchmarks of issue 3: `bun bench/run.ts [--quick]`, and with `--peers` those of issue 9 (bench/peers.ts); see bench/README.md.
 // Each workload runs stigmer and its floor alternately in one process, so that whatever else
 // the machine is doing at the time slows both down alike, and prints one markdown table.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -72,11 +72,20 @@ const scratch = mkdtempSync(path.join(tmpdir(), "stigmer-bench-"));
 const liveGroups = new Set<number>();
 /** `local stop` for each STIGMER_HOME that may hold a background supervisor (it runs in a session of its own). */
 const liveHomes = new Map<string, Record<string, string>>();
+/** Clean-ups of `--peers` (pm2 kill, supervisord, stigmer local stop), run first on the way out. */
+const extraCleanUps: (() => void)[] = [];
 
 /** A moment for a stigmer told to stop to stop its runner too; it needs a few tens of ms. */
 const GRACE_ON_ABORT_MS = 300;
 
 function cleanUp(): void {
+  for (const fn of extraCleanUps.splice(0)) {
+    try {
+      fn();
+    } catch {
+      // Best effort: the process groups below are killed anyway.
+    }
+  }
   for (const [home, env] of liveHomes) {
     spawnSync(stigmerBinary(), ["local", "stop", "--timeout", "1s"], { env, stdio: "ignore", timeout: 10_000 });
     liveHomes.delete(home);
@@ -819,9 +828,33 @@ async function benchIdle(setup: Setup, sizes: Sizes, daemon: DevDaemon): Promise
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
+  const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false }, peers: { type: "boolean", default: false } } });
   const sizes = flags.quick ? QUICK : FULL;
   const setup = prepare();
+  if (flags.peers) {
+    const { runPeers } = await import("./peers.ts");
+    await runPeers({
+      root: ROOT,
+      runner: FIXTURE_RUNNER,
+      scratch,
+      quick: flags.quick,
+      stigmer: setup.stigmer,
+      python: setup.python,
+      baseEnv: setup.baseEnv,
+      stigmerEnv: (home, fixture) => stigmerEnv(setup, home, fixture),
+      startInGroup: (command, args, options) => startInGroup(command, args, options),
+      liveGroups,
+      onCleanUp: (fn) => extraCleanUps.push(fn),
+      isGone,
+      procStatusBytes,
+      cpuTimeMs,
+      summarize,
+      formatMs,
+      formatMiB,
+      formatPercent,
+    });
+    return;
+  }
   const began = performance.now();
   console.log(`stigmer benchmarks (${flags.quick ? "--quick" : "full"}): ${setup.stigmer}, Bun ${Bun.version}, ${setup.python}`);
 
