@@ -109,6 +109,13 @@ export function killGroupAtEnd(pgid: number): void {
   });
 }
 
+/** Stops, at the end, a supervisor the test may have left running under `home` (idempotent when none runs). */
+export function stopSupervisorAtEnd(home: string): void {
+  cleanups.push(() => {
+    runCli(["local", "stop", "--timeout", "2s"], cleanEnv({ STIGMER_HOME: home }));
+  });
+}
+
 /** Remembers a single process to SIGKILL at the end (one that left our process groups). */
 export function killAtEnd(pid: number): void {
   cleanups.push(() => {

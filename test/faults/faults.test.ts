@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { readProcStat } from "../../src/platform/proc.ts";
-import { cleanEnv, cleanupAll, FIXTURE_RUNNER, killAtEnd, killGroupAtEnd, processAlive, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
+import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, killAtEnd, killGroupAtEnd, processAlive, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
 
 let daemon: DaemonProcess;
 beforeAll(async () => {
@@ -11,15 +11,11 @@ beforeAll(async () => {
 });
 afterAll(() => daemon.stop());
 
-const homes: string[] = [];
-afterEach(() => {
-  for (const home of homes.splice(0)) runCli(["local", "stop", "--timeout", "2s"], cleanEnv({ STIGMER_HOME: home }));
-  cleanupAll();
-});
+afterEach(cleanupAll);
 
 function setup(extra: Record<string, string> = {}) {
   const home = tempDir();
-  homes.push(home);
+  stopSupervisorAtEnd(home);
   const env = cleanEnv({ STIGMER_HOME: home, STIGMER_BACKEND_ENDPOINT: daemon.endpoint, ANTHROPIC_API_KEY: "sk-ant-faults-123456789", ...extra });
   const status = () => JSON.parse(runCli(["local", "status", "--json"], env).stdout);
   return { home, env, status, cli: (...args: string[]) => runCli(args, env) };
@@ -143,7 +139,7 @@ describe("a full disk", () => {
     expect(Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", mountPoint]).exitCode).toBe(0);
     try {
       const s = setup({ STIGMER_HOME: path.join(mountPoint, "home"), FIXTURE_MODE: "count", FIXTURE_COUNT_EVERY: "0.001" });
-      homes.push(path.join(mountPoint, "home"));
+      stopSupervisorAtEnd(path.join(mountPoint, "home"));
       expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--log-max-size", "100MiB").code).toBe(0);
       const full = await waitFor("the logging failure", () => {
         const report = s.status();

@@ -4,18 +4,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cleanEnv, cleanupAll, FIXTURE_RUNNER, runCli, spawnDevDaemon, stigmerBin, tempDir, type DaemonProcess } from "../helpers.ts";
+import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, runCli, spawnDevDaemon, stigmerBin, tempDir, type DaemonProcess } from "../helpers.ts";
 
 let daemon: DaemonProcess;
 beforeAll(async () => {
   daemon = await spawnDevDaemon();
 });
 afterAll(() => daemon.stop());
-const homes: string[] = [];
-afterEach(() => {
-  for (const home of homes.splice(0)) runCli(["local", "stop", "--timeout", "2s"], cleanEnv({ STIGMER_HOME: home }));
-  cleanupAll();
-});
+afterEach(cleanupAll);
 
 function entriesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -29,7 +25,7 @@ const isRoot = process.getuid?.() === 0;
 describe("security", () => {
   test("under umask 000, every directory is 0700 and every file or socket 0600", () => {
     const home = tempDir();
-    homes.push(home);
+    stopSupervisorAtEnd(home);
     const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-ant-umask-1234567", STIGMER_BACKEND_ENDPOINT: daemon.endpoint });
     const result = spawnSync("sh", ["-c", `umask 000; exec "${stigmerBin()}" local start -d --runner "${FIXTURE_RUNNER}"`], { env, encoding: "utf8" });
     expect(result.status).toBe(0);
@@ -44,7 +40,7 @@ describe("security", () => {
   // Another user is needed to try; root can make one with setpriv.
   test.skipIf(!isRoot)("the control socket refuses another user: its directory is 0700 and the socket 0600", () => {
     const home = tempDir();
-    homes.push(home);
+    stopSupervisorAtEnd(home);
     const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-ant-socket-1234567", STIGMER_BACKEND_ENDPOINT: daemon.endpoint });
     expect(runCli(["local", "start", "-d", "--runner", FIXTURE_RUNNER], env).code).toBe(0);
     const socket = path.join(home, "run", "control.sock");

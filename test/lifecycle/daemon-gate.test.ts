@@ -2,19 +2,17 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { cleanEnv, cleanupAll, FIXTURE_RUNNER, freePort, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
+import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, freePort, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
 
 const daemons: DaemonProcess[] = [];
-const homes: string[] = [];
 afterEach(async () => {
-  for (const home of homes.splice(0)) runCli(["local", "stop", "--timeout", "2s"], cleanEnv({ STIGMER_HOME: home }));
   for (const daemon of daemons.splice(0)) await daemon.stop();
   cleanupAll();
 });
 
 function setup() {
   const home = tempDir();
-  homes.push(home);
+  stopSupervisorAtEnd(home);
   const starts = path.join(tempDir("stigmer-work-"), "starts");
   const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-ant-gate-test-123456", FIXTURE_STARTS: starts });
   const runs = () => (existsSync(starts) ? readFileSync(starts, "utf8").trim().split("\n").filter(Boolean).length : 0);

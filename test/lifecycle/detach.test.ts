@@ -3,14 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cleanEnv, cleanupAll, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor, spawnDevDaemon, type DaemonProcess } from "../helpers.ts";
+import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor, spawnDevDaemon, type DaemonProcess } from "../helpers.ts";
 
-afterEach(() => {
-  for (const home of homes.splice(0)) runCli(["local", "stop", "--timeout", "2s"], cleanEnv({ STIGMER_HOME: home }));
-  cleanupAll();
-});
+afterEach(cleanupAll);
 
-const homes: string[] = [];
 // The runner is only started once the daemon answers: a development daemon stands in for stigmer-server.
 let daemon: DaemonProcess;
 beforeAll(async () => {
@@ -22,7 +18,7 @@ const KEY = "sk-ant-detach-test-abcdefghijklmnop";
 
 function setup(extra: Record<string, string> = {}) {
   const home = tempDir();
-  homes.push(home);
+  stopSupervisorAtEnd(home);
   const work = tempDir("stigmer-work-");
   const env = cleanEnv({ STIGMER_HOME: home, STIGMER_BACKEND_ENDPOINT: daemon.endpoint, ANTHROPIC_API_KEY: KEY, ...extra });
   const cli = (...args: string[]) => runCli(args, env);

@@ -2,19 +2,15 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cleanEnv, cleanupAll, FIXTURE_RUNNER, FIXTURES, freePort, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor } from "../helpers.ts";
+import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, FIXTURES, freePort, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor } from "../helpers.ts";
 
-const homes: string[] = [];
-afterEach(() => {
-  for (const home of homes.splice(0)) runCli(["local", "stop", "--timeout", "2s"], cleanEnv({ STIGMER_HOME: home }));
-  cleanupAll();
-});
+afterEach(cleanupAll);
 
 const SERVER = path.join(FIXTURES, "daemon-server.sh");
 
 async function setup() {
   const home = tempDir();
-  homes.push(home);
+  stopSupervisorAtEnd(home);
   const work = tempDir("stigmer-work-");
   const port = await freePort();
   const env = cleanEnv({
