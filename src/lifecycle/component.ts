@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { OutputStream } from "../platform/output-pipes.ts";
 import type { Redactor } from "../secrets/redact.ts";
 import { LineAssembler, lastLines } from "./lines.ts";
 import {
@@ -46,6 +46,15 @@ export interface ComponentIo {
 }
 
 export const STDERR_TAIL_LINES = 20;
+/**
+ * After a short read, the next one waits a moment so that output gathers in the pipe. A runner
+ * that prints a line per write would otherwise wake us for every few lines: reading a 200 MB flood
+ * of 100-byte lines took ~5 s of CPU in 500,000 reads, and ~1 s in 8,000 reads of ~25 KB this way.
+ * A read that brought a backlog is followed at once, so the pipe (64 KiB) does not fill and
+ * stall the runner.
+ */
+const BACKLOG_BYTES = 16 * 1024;
+const READ_PAUSE_MS = 1;
 /** After the leader exits, how long its pipes may take to deliver the last output. */
 const DRAIN_MS = 200;
 
@@ -151,21 +160,19 @@ export class Component {
     }
   }
 
-  private pipe(stream: Readable, write: (lines: Buffer) => void): Promise<void> {
+  private async pipe(stream: OutputStream, write: (lines: Buffer) => void): Promise<void> {
     const assembler = new LineAssembler(this.spec.redact);
-    return new Promise((resolve) => {
-      stream.on("data", (chunk: Buffer) => {
-        const lines = assembler.push(chunk);
+    try {
+      for await (const chunk of stream) {
+        const lines = assembler.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         if (lines) write(lines);
-      });
-      const finish = () => {
-        const rest = assembler.flush();
-        if (rest) write(rest);
-        resolve();
-      };
-      stream.once("end", finish);
-      stream.once("error", finish);
-    });
+        if (chunk.byteLength < BACKLOG_BYTES) await delay(READ_PAUSE_MS);
+      }
+    } catch {
+      // A failed read ends the output the way its end does: what was read still goes out.
+    }
+    const rest = assembler.flush();
+    if (rest) write(rest);
   }
 
   private async afterExit(process: LaunchedProcess, processExit: ProcessExit, uptimeMs: number, generation: number): Promise<void> {

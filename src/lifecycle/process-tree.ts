@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import type { Readable } from "node:stream";
+import { takeOutputPipes, type OutputStream } from "../platform/output-pipes.ts";
 import { groupHasLivingMember, hasProcFs } from "../platform/proc.ts";
 
 export interface LaunchSpec {
@@ -18,8 +18,8 @@ export interface ProcessExit {
 
 export interface LaunchedProcess {
   pid: number;
-  stdout: Readable;
-  stderr: Readable;
+  stdout: OutputStream;
+  stderr: OutputStream;
   /** Resolves once the leader has exited and been reaped; never rejects. */
   exited: Promise<ProcessExit>;
 }
@@ -32,20 +32,26 @@ const isWindows = process.platform === "win32";
  * reaches only us: we decide how the runner stops.
  */
 export function launchInGroup(spec: LaunchSpec): LaunchedProcess {
-  const child = spawn(spec.command, [...spec.args], {
-    cwd: spec.cwd,
-    env: spec.env,
-    detached: !isWindows,
-    windowsHide: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const pipes = takeOutputPipes();
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(spec.command, [...spec.args], {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: !isWindows,
+      windowsHide: true,
+      stdio: ["ignore", pipes?.writeEnds[0] ?? "pipe", pipes?.writeEnds[1] ?? "pipe"],
+    });
+  } finally {
+    pipes?.closeWriteEnds();
+  }
   const exited = new Promise<ProcessExit>((resolve) => {
     child.once("error", (error: NodeJS.ErrnoException) => {
       resolve({ code: null, signal: null, error: describeSpawnError(error, spec.command) });
     });
     child.once("exit", (code, signal) => resolve({ code, signal }));
   });
-  return { pid: child.pid ?? -1, stdout: child.stdout!, stderr: child.stderr!, exited };
+  return { pid: child.pid ?? -1, stdout: pipes?.stdout ?? child.stdout!, stderr: pipes?.stderr ?? child.stderr!, exited };
 }
 
 function describeSpawnError(error: NodeJS.ErrnoException, command: string): string {

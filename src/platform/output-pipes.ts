@@ -1,0 +1,161 @@
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+/** A child's output as the supervisor reads it: a Node `Readable` and a web `ReadableStream` both are. */
+export type OutputStream = AsyncIterable<Uint8Array>;
+
+/** A child's stdout and stderr as real pipes: the ends to hand to `spawn`, and the streams to read. */
+export interface OutputPipes {
+  /** The write ends, for the child's fds 1 and 2. */
+  writeEnds: [number, number];
+  stdout: OutputStream;
+  stderr: OutputStream;
+  /** Our copies of the write ends: closed once the child holds its own, so its exit ends the streams. */
+  closeWriteEnds(): void;
+}
+
+interface BunFile {
+  stream(): ReadableStream<Uint8Array>;
+}
+type BunGlobal = { file(fd: number): BunFile };
+
+const bun = (globalThis as { Bun?: BunGlobal }).Bun;
+
+/**
+ * Why this exists: Bun's `"pipe"` stdio is a socketpair. A runner that prints line by line
+ * (PYTHONUNBUFFERED=1, which the contract sets) pays for that: each write becomes a socket
+ * buffer of its own, the socket holds ~270 of them (27 KB of 100-byte lines), and the reader wakes
+ * every few lines. A 200 MB flood took 7.3 s through it where `> file` took 5.1 s; through a
+ * pipe, 5.1 s. Node and Deno give children real pipes already, so they use `"pipe"`.
+ *
+ * A pipe is made from a FIFO (no JavaScript runtime can call pipe(2)): `mkfifo` in a fresh
+ * private directory, both ends opened, the name removed at once. Spawning `mkfifo` takes a few
+ * milliseconds, so the pair for the next child is made in the background while this one runs,
+ * keeping it out of the restart gap. When `mkfifo` cannot be used, children get `"pipe"`.
+ */
+class FifoSupply {
+  private spare: FifoPair | null = null;
+  private preparing = false;
+  private broken = false;
+
+  take(): FifoPair | null {
+    if (this.broken) return null;
+    const pair = this.spare ?? this.makeNow();
+    this.spare = null;
+    if (pair) this.prepareNext();
+    return pair;
+  }
+
+  private makeNow(): FifoPair | null {
+    const dir = privateDir();
+    if (!dir) return this.giveUp();
+    const names = fifoNames(dir);
+    const made = spawnSync("mkfifo", ["-m", "600", ...names], { stdio: "ignore" });
+    if (made.status !== 0) {
+      removeQuietly(dir);
+      return this.giveUp();
+    }
+    return openFifos(dir, names) ?? this.giveUp();
+  }
+
+  private prepareNext(): void {
+    if (this.preparing || this.spare) return;
+    const dir = privateDir();
+    if (!dir) return;
+    this.preparing = true;
+    const names = fifoNames(dir);
+    const child = spawn("mkfifo", ["-m", "600", ...names], { stdio: "ignore" });
+    const finish = (ok: boolean) => {
+      this.preparing = false;
+      if (!ok) return removeQuietly(dir);
+      this.spare = openFifos(dir, names);
+    };
+    child.once("error", () => finish(false));
+    child.once("exit", (code) => finish(code === 0));
+    // A supervisor on its way out must not wait for this.
+    child.unref();
+  }
+
+  private giveUp(): null {
+    this.broken = true;
+    return null;
+  }
+}
+
+interface FifoPair {
+  read: [number, number];
+  write: [number, number];
+}
+
+function privateDir(): string | null {
+  try {
+    return mkdtempSync(path.join(tmpdir(), "stigmer-pipe-"));
+  } catch {
+    return null;
+  }
+}
+
+function fifoNames(dir: string): [string, string] {
+  return [path.join(dir, "stdout"), path.join(dir, "stderr")];
+}
+
+/** Opens both ends of both FIFOs (the read end first, without blocking, so the write end can open), then removes them by name. */
+function openFifos(dir: string, names: [string, string]): FifoPair | null {
+  const opened: number[] = [];
+  try {
+    for (const name of names) {
+      opened.push(openSync(name, constants.O_RDONLY | constants.O_NONBLOCK));
+      opened.push(openSync(name, constants.O_WRONLY));
+    }
+    return { read: [opened[0]!, opened[2]!], write: [opened[1]!, opened[3]!] };
+  } catch {
+    for (const fd of opened) closeQuietly(fd);
+    return null;
+  } finally {
+    removeQuietly(dir);
+  }
+}
+
+function removeQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // Only names of FIFOs nobody else can open (the directory is 0700); nothing to lose.
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+}
+
+/** Reads a pipe until every writer has closed it, then closes our end. */
+async function* readPipe(read: (fd: number) => BunFile, fd: number): AsyncGenerator<Uint8Array> {
+  try {
+    yield* read(fd).stream();
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
+const supply = bun && process.platform !== "win32" ? new FifoSupply() : null;
+
+/** Real pipes for the next child's output, or null when `"pipe"` stdio already is one (or none can be made). */
+export function takeOutputPipes(): OutputPipes | null {
+  const pair = supply?.take();
+  if (!pair || !bun) return null;
+  const read = (fd: number) => bun.file(fd);
+  return {
+    writeEnds: pair.write,
+    stdout: readPipe(read, pair.read[0]),
+    stderr: readPipe(read, pair.read[1]),
+    closeWriteEnds() {
+      for (const fd of pair.write) closeQuietly(fd);
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// How the runner's output reaches the supervisor: real pipes made from FIFOs under Bun
+// (src/platform/output-pipes.ts), and "pipe" stdio when no FIFO can be made.
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import { cleanEnv, cleanupAll, FIXTURE_RUNNER, startCli, tempDir, waitFor } from "../helpers.ts";
+
+afterEach(cleanupAll);
+
+/** The interpreter itself: a pyenv shim on PATH is a shell script that needs PATH to work. */
+const PYTHON = Bun.spawnSync(["python3", "-c", "import sys; print(sys.executable)"]).stdout.toString().trim();
+
+function setup(extra: Record<string, string> = {}) {
+  const home = tempDir();
+  const scratch = tempDir("stigmer-tmpdir-");
+  const env = cleanEnv({ STIGMER_HOME: home, TMPDIR: scratch, STIGMER_LLM_PROVIDER: "ollama", ...extra });
+  return { home, scratch, env, runnerLog: path.join(home, "logs", "agent-runner.log") };
+}
+
+function start(env: Record<string, string>, extra: string[] = []) {
+  return startCli(["local", "start", "--no-wait-daemon", "--runner", FIXTURE_RUNNER, "--python", PYTHON, ...extra], env);
+}
+
+function runnerPid(log: string): number | null {
+  const match = /runner started \(pid (\d+)\)/.exec(log);
+  return match ? Number(match[1]) : null;
+}
+
+function openDescriptors(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+describe("the runner's output channel", () => {
+  test("stdout and stderr are pipes whose names are gone, and nothing is left in TMPDIR", async () => {
+    const s = setup({ FIXTURE_SAY: "hello on stdout", FIXTURE_SAY_ERR: "hello on stderr" });
+    const cli = start(s.env);
+    const pid = await waitFor("the runner to start", () => runnerPid(cli.output()));
+    await waitFor("both lines in the log", () => {
+      const log = existsSync(s.runnerLog) ? readFileSync(s.runnerLog, "utf8") : "";
+      return log.includes("hello on stdout") && log.includes("hello on stderr");
+    });
+    for (const fd of [1, 2]) {
+      expect(statSync(`/proc/${pid}/fd/${fd}`).isFIFO()).toBe(true);
+      expect(readlinkSync(`/proc/${pid}/fd/${fd}`)).toMatch(/ \(deleted\)$/);
+    }
+    // The pair for the next run is already open, and its names are removed as well.
+    await Bun.sleep(300);
+    expect(readdirSync(s.scratch)).toEqual([]);
+    cli.child.kill("SIGTERM");
+    expect((await cli.exited).code).toBe(0);
+  });
+
+  test("a crash loop does not leak descriptors: each run's pipes are closed once it is over", async () => {
+    const s = setup({ FIXTURE_MODE: "exit", FIXTURE_SAY: "short run" });
+    const cli = start(s.env, ["--restart", "always", "--restart-delay", "0", "--min-uptime", "0", "--max-restarts", "1000"]);
+    const supervisor = cli.child.pid!;
+    const restarts = () => (cli.output().match(/runner started/g) ?? []).length;
+    await waitFor("5 runs", () => restarts() >= 5);
+    const early = openDescriptors(supervisor);
+    await waitFor("40 runs", () => restarts() >= 40, 60_000);
+    // A run or two may be between spawn and exit at either look; 30 leaked runs would be 60 or more.
+    expect(openDescriptors(supervisor)).toBeLessThanOrEqual(early + 4);
+    await waitFor("every run's line in the log", () => (readFileSync(s.runnerLog, "utf8").match(/short run/g) ?? []).length >= 40);
+    cli.child.kill("SIGTERM");
+    expect((await cli.exited).code).toBe(0);
+  });
+
+  test("without mkfifo on PATH the runner gets sockets, and its output still reaches the log", async () => {
+    const bin = tempDir("stigmer-bin-");
+    mkdirSync(path.join(bin, "only"));
+    symlinkSync(PYTHON, path.join(bin, "only", "python3"));
+    const s = setup({ FIXTURE_SAY: "said without a fifo", PATH: path.join(bin, "only") });
+    const cli = start(s.env);
+    const pid = await waitFor("the runner to start", () => runnerPid(cli.output()));
+    await waitFor("the line in the log", () => existsSync(s.runnerLog) && readFileSync(s.runnerLog, "utf8").includes("said without a fifo"));
+    expect(statSync(`/proc/${pid}/fd/1`).isSocket()).toBe(true);
+    cli.child.kill("SIGTERM");
+    expect((await cli.exited).code).toBe(0);
+  });
+
+  test("a flood arrives whole and in order", async () => {
+    const s = setup({ FIXTURE_MODE: "flood", FIXTURE_FLOOD_MB: "30" });
+    const cli = start(s.env, ["--restart", "never", "--log-max-size", "1GiB"]);
+    expect((await cli.exited).code).toBe(0);
+    const lines = readFileSync(s.runnerLog, "utf8").split("\n");
+    lines.pop();
+    expect(lines.length).toBe(300_000);
+    lines.forEach((line, index) => {
+      if (!line.startsWith(String(index).padStart(8, "0"))) throw new Error(`line ${index} is out of place: ${line.slice(0, 20)}`);
+    });
+  });
+});
