@@ -42,22 +42,11 @@ export function daemonAnswers(check: DaemonCheck): boolean {
   return check.status === "serving" || check.status === "reachable";
 }
 
-/**
- * One Health/Check on a channel of its own, closed before returning. A bare TCP connect
- * goes first (see tcp.ts): when nothing listens, that is the answer, and gRPC is not loaded.
- */
+/** One Health/Check on a channel of its own, closed before returning. */
 export async function checkDaemon(endpoint: string, options: { deadlineMs?: number } = {}): Promise<DaemonCheck> {
-  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  const startedAt = performance.now();
-  const address = splitEndpoint(endpoint);
-  if (address) {
-    const failure = await tcpConnectFailure(address.host, address.port, deadlineMs);
-    if (failure) return result(endpoint, "unreachable", failure);
-  }
   const probe = new HealthProbe(endpoint);
   try {
-    // One deadline for the whole check, the TCP look included.
-    return await probe.check(Math.max(deadlineMs - (performance.now() - startedAt), 1));
+    return await probe.check(options.deadlineMs ?? DEFAULT_DEADLINE_MS);
   } finally {
     probe.close();
   }
@@ -170,13 +159,32 @@ export class DaemonWatcher {
 /**
  * A channel to one endpoint and the health call on it, turning every outcome into a
  * DaemonCheck. Reused across checks by the watcher and by waitForDaemon.
+ *
+ * While no channel is open, a bare TCP connect goes first (see tcp.ts): when nothing listens,
+ * that is the answer, and gRPC is not loaded. A call that finds no connection closes the channel,
+ * so grpc-js does not keep reconnecting in the background between checks: for a supervisor whose
+ * daemon is down, that was most of its idle CPU, and grpc-js most of its memory.
  */
 class HealthProbe {
   #client: Grpc.Client | null = null;
+  readonly #address: { host: string; port: number } | null;
 
-  constructor(readonly endpoint: string) {}
+  constructor(readonly endpoint: string) {
+    this.#address = splitEndpoint(endpoint);
+  }
 
   async check(deadlineMs: number, signal?: AbortSignal): Promise<DaemonCheck> {
+    const startedAt = performance.now();
+    if (!this.#client && this.#address) {
+      const failure = await tcpConnectFailure(this.#address.host, this.#address.port, deadlineMs, signal);
+      if (signal?.aborted) return cancelled(this.endpoint);
+      if (failure) return result(this.endpoint, "unreachable", failure);
+    }
+    // One deadline for the whole check, the TCP look included.
+    return this.#call(Math.max(deadlineMs - (performance.now() - startedAt), 1), signal);
+  }
+
+  async #call(deadlineMs: number, signal?: AbortSignal): Promise<DaemonCheck> {
     const grpc = await loadGrpc();
     if (signal?.aborted) return cancelled(this.endpoint);
     let client: Grpc.Client;
@@ -196,6 +204,9 @@ class HealthProbe {
         { deadline: Date.now() + deadlineMs },
         (error, response) => {
           signal?.removeEventListener("abort", cancel);
+          // No connection: the next check starts with a TCP look again. A deadline keeps the channel,
+          // whose connection attempt may be one that cannot be ended (see close()).
+          if (error?.code === grpc.status.UNAVAILABLE) this.close();
           resolve(error ? fromError(grpc, this.endpoint, error, deadlineMs) : fromResponse(this.endpoint, response!));
         },
       );
