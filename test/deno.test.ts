@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
-import { cleanEnv, cleanupAll, FIXTURE_RUNNER, processAlive, ROOT, tempDir, waitFor } from "./helpers.ts";
+import { cleanEnv, cleanupAll, FIXTURE_RUNNER, freePort, processAlive, ROOT, tempDir, waitFor } from "./helpers.ts";
 
 afterEach(cleanupAll);
 
@@ -21,10 +21,13 @@ describe("under Deno", () => {
     expect(result.stdout).toMatch(/^stigmer \d+\.\d+\.\d+\n$/);
   });
 
-  test("local status --json with nothing running: exit 3, supervisor null", () => {
-    const result = deno(["local", "status", "--json"], cleanEnv({ STIGMER_HOME: tempDir() }));
+  test("local status --json with nothing running: exit 3, supervisor null, a closed port found closed (node:net, node:dns)", async () => {
+    const endpoint = `localhost:${await freePort()}`;
+    const result = deno(["local", "status", "--json", "--endpoint", endpoint], cleanEnv({ STIGMER_HOME: tempDir() }));
     expect(result.code).toBe(3);
-    expect(JSON.parse(result.stdout).supervisor).toBeNull();
+    const report = JSON.parse(result.stdout);
+    expect(report.supervisor).toBeNull();
+    expect(report.daemon).toMatchObject({ endpoint, status: "unreachable", detail: "connection refused" });
   });
 
   test("a foreground start of a fixture runner, stopped by SIGTERM", async () => {

@@ -6,9 +6,8 @@
 // closed port (the daemon not started) is the common "down" case. A bare TCP connect
 // answers that case in a few milliseconds; gRPC is loaded only when something listens.
 
-import { lookup } from "node:dns/promises";
-import { connect, type Socket } from "node:net";
 import { clearTimeout, setTimeout } from "node:timers";
+import { connectOnce, resolveAddresses, type ConnectAttempt } from "../platform/tcp-connect.ts";
 
 const SOCKET_ERRORS: Record<string, string> = {
   ECONNREFUSED: "connection refused",
@@ -45,33 +44,38 @@ export function splitEndpoint(endpoint: string): { host: string; port: number } 
  * the host accepts one. Every address the name resolves to is tried at once, as gRPC
  * would try them, so "localhost" answering on only one of 127.0.0.1 and ::1 counts.
  */
-export function tcpConnectFailure(host: string, port: number, timeoutMs: number): Promise<string | null> {
+export function tcpConnectFailure(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
   return new Promise((resolve) => {
-    const sockets: Socket[] = [];
+    const attempts: ConnectAttempt[] = [];
     let settled = false;
+    const cancel = () => finish("check cancelled");
     const finish = (failure: string | null) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      for (const socket of sockets) socket.destroy();
+      signal?.removeEventListener("abort", cancel);
+      for (const attempt of attempts) attempt.abandon();
       resolve(failure);
     };
     const timer = setTimeout(() => finish(noAnswerWithin(timeoutMs)), timeoutMs);
-    lookup(host, { all: true, verbatim: true }).then(
-      (addresses) => {
+    if (signal?.aborted) return cancel();
+    signal?.addEventListener("abort", cancel, { once: true });
+    const attemptAll = async (addresses: string[]) => {
+      const failures: string[] = [];
+      for (const address of addresses) {
         if (settled) return;
-        const failures: string[] = [];
-        for (const { address } of addresses) {
-          const socket = connect({ host: address, port });
-          sockets.push(socket);
-          socket.once("connect", () => finish(null));
-          socket.once("error", (error: NodeJS.ErrnoException) => {
-            failures.push(describeNetworkError(error.code ?? "", host) ?? error.message);
-            if (failures.length === addresses.length) finish(failures[0]!);
-          });
-        }
-      },
-      (error: NodeJS.ErrnoException) => finish(describeNetworkError(error.code ?? "", host) ?? error.message),
+        const attempt = await connectOnce(address, port);
+        attempts.push(attempt);
+        if (settled) attempt.abandon();
+        void attempt.outcome.then((failure) => {
+          if (failure === null) return finish(null);
+          failures.push(describeNetworkError(failure, host) ?? failure);
+          if (failures.length === addresses.length) finish(failures[0]!);
+        });
+      }
+    };
+    resolveAddresses(host).then(attemptAll, (error: NodeJS.ErrnoException) =>
+      finish(describeNetworkError(error.code ?? "", host) ?? error.message),
     );
   });
 }
