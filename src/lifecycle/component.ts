@@ -164,8 +164,7 @@ export class Component {
     const assembler = new LineAssembler(this.spec.redact);
     try {
       for await (const chunk of stream) {
-        const lines = assembler.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if (lines) write(lines);
+        for (const lines of assembler.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) write(lines);
         if (chunk.byteLength < BACKLOG_BYTES) await delay(READ_PAUSE_MS);
       }
     } catch {

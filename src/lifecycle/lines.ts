@@ -2,6 +2,7 @@ import type { Redactor } from "../secrets/redact.ts";
 
 const NEWLINE = 0x0a;
 const NEWLINE_BYTES = Buffer.from("\n");
+const EMPTY = Buffer.alloc(0);
 
 /** Lines longer than this are cut into pieces, so a runner without newlines cannot grow our memory. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -12,45 +13,61 @@ export const MAX_LINE_BYTES = 64 * 1024;
  * a line too long to hold is cut, keeping enough bytes back that a secret is never cut in two.
  */
 export class LineAssembler {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
 
   constructor(
     private readonly redact: Redactor,
     private readonly maxLineBytes = MAX_LINE_BYTES,
   ) {}
 
-  /** Returns the whole lines (each ending in a newline) that this chunk completed, or null. */
-  push(chunk: Buffer): Buffer | null {
-    const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+  /**
+   * The whole lines (each ending in a newline) that this chunk completed, in order; none yet is
+   * an empty list. The unfinished line held back is joined only to the start of the chunk, not
+   * the chunk copied whole behind it: in a flood, that copy was most of what the supervisor
+   * allocated. (Pieces are redacted apart: a secret holds no newline, see secrets/values.ts.)
+   */
+  push(chunk: Buffer): Buffer[] {
+    const pieces: Buffer[] = [];
+    let data = chunk;
+    if (this.pending.length > 0) {
+      const firstNewline = chunk.indexOf(NEWLINE);
+      if (firstNewline < 0) {
+        data = Buffer.concat([this.pending, chunk]);
+      } else {
+        pieces.push(this.complete(Buffer.concat([this.pending, chunk.subarray(0, firstNewline + 1)])));
+        data = chunk.subarray(firstNewline + 1);
+      }
+      this.pending = EMPTY;
+    }
     const lastNewline = data.lastIndexOf(NEWLINE);
-    let complete: Buffer | null = null;
     if (lastNewline >= 0) {
-      complete = cutLongLines(this.redact(data.subarray(0, lastNewline + 1)), this.maxLineBytes);
+      pieces.push(this.complete(data.subarray(0, lastNewline + 1)));
       this.pending = data.subarray(lastNewline + 1);
     } else {
       this.pending = data;
     }
-    if (this.pending.length > this.maxLineBytes) {
-      const pieces = this.cutLongLine();
-      complete = complete ? Buffer.concat([complete, pieces]) : pieces;
-    }
+    if (this.pending.length > this.maxLineBytes) pieces.push(this.cutLongLine());
     if (this.pending.length > 0 && this.pending.buffer === chunk.buffer) {
       // Keep our own copy: the stream may reuse the chunk's memory.
       this.pending = Buffer.from(this.pending);
     }
-    return complete;
+    return pieces;
   }
 
   /** The unfinished last line, ended with a newline, once the stream has closed. */
   flush(): Buffer | null {
     if (this.pending.length === 0) return null;
     const rest = this.redact(this.pending);
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     const pieces: Buffer[] = [];
     for (let from = 0; from < rest.length; from += this.maxLineBytes) {
       pieces.push(rest.subarray(from, from + this.maxLineBytes), NEWLINE_BYTES);
     }
     return Buffer.concat(pieces);
+  }
+
+  private complete(lines: Buffer): Buffer {
+    return cutLongLines(this.redact(lines), this.maxLineBytes);
   }
 
   private cutLongLine(): Buffer {

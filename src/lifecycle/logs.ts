@@ -13,8 +13,9 @@ export const DEFAULT_ROTATION: LogRotation = { maxBytes: 10 * 1024 * 1024, files
 /**
  * Writes are gathered and go to the file together, once 64 KiB are waiting or 5 ms after the
  * first: a runner that prints line by line would otherwise cost one system call per line.
+ * They gather in one buffer that is reused, so a flood of output allocates nothing here.
  */
-const FLUSH_BYTES = 64 * 1024;
+const GATHER_BYTES = 64 * 1024;
 const FLUSH_MS = 5;
 
 /**
@@ -25,8 +26,8 @@ const FLUSH_MS = 5;
 export class LogFile {
   private fd: number;
   private size: number;
-  private queued: Buffer[] = [];
-  private queuedBytes = 0;
+  private readonly gathered = Buffer.allocUnsafe(GATHER_BYTES);
+  private gatheredBytes = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** Why writing fails right now; null while it works. */
   problem: string | null = null;
@@ -44,10 +45,12 @@ export class LogFile {
     const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
     // What is waiting goes first when this write would take the file past its rotation size,
     // so that rotation still happens between writes, never inside one.
-    if (this.queuedBytes > 0 && this.size + this.queuedBytes + data.length > this.rotation.maxBytes) this.flush();
-    this.queued.push(data);
-    this.queuedBytes += data.length;
-    if (this.queuedBytes >= FLUSH_BYTES) this.flush();
+    if (this.gatheredBytes > 0 && this.size + this.gatheredBytes + data.length > this.rotation.maxBytes) this.flush();
+    if (this.gatheredBytes + data.length > GATHER_BYTES) this.flush();
+    if (data.length >= GATHER_BYTES) return this.writeOut(data);
+    data.copy(this.gathered, this.gatheredBytes);
+    this.gatheredBytes += data.length;
+    if (this.gatheredBytes === GATHER_BYTES) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
@@ -55,10 +58,13 @@ export class LogFile {
   flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    if (this.queuedBytes === 0) return;
-    const data = this.queued.length === 1 ? this.queued[0]! : Buffer.concat(this.queued, this.queuedBytes);
-    this.queued = [];
-    this.queuedBytes = 0;
+    if (this.gatheredBytes === 0) return;
+    const data = this.gathered.subarray(0, this.gatheredBytes);
+    this.gatheredBytes = 0;
+    this.writeOut(data);
+  }
+
+  private writeOut(data: Buffer): void {
     try {
       if (this.size > 0 && this.size + data.length > this.rotation.maxBytes) this.rotate();
       let written = 0;

@@ -76,6 +76,22 @@ describe("LogFile gathers writes", () => {
     expect(statSync(file).size).toBe(64 * 1024);
     log.close();
   });
+
+  test("writes of every size, around and beyond the gathering buffer, arrive byte for byte and in order", () => {
+    const file = path.join(tempDir(), "x.log");
+    const log = new LogFile(file, () => {}, { maxBytes: 1024 * 1024 * 1024, files: 2 });
+    const expected: Buffer[] = [];
+    const sizes = [1, 100, 65_535, 1, 65_536, 3, 200_000, 65_535, 65_537, 7, 40_000, 40_000];
+    sizes.forEach((size, index) => {
+      const bytes = Buffer.alloc(size, 0x41 + index);
+      log.write(bytes);
+      expected.push(Buffer.from(bytes));
+      // The caller may reuse its buffer at once: what was written must not change with it.
+      bytes.fill(0x7a);
+    });
+    log.close();
+    expect(readFileSync(file).equals(Buffer.concat(expected))).toBe(true);
+  });
 });
 
 describe("lastLinesOfFile", () => {
