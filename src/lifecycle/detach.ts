@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { StigmerError } from "../cli/errors.ts";
-import { selfCommand } from "../platform/self.ts";
+import { backgroundRuntimeEnv, selfCommand } from "../platform/self.ts";
 import type { HandOverReply } from "./background.ts";
 import type { StartPlan } from "./plan.ts";
 import { closeQuietly, openPrivateAppend } from "./state-dir.ts";
@@ -25,6 +25,7 @@ export async function startDetached(plan: StartPlan): Promise<StatusReport> {
   const env: Record<string, string> = {};
   const keyNames = new Set(plan.keys.map((key) => key.name));
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !keyNames.has(name)) env[name] = value;
+  Object.assign(env, backgroundRuntimeEnv());
   const child = spawn(self.command, [...self.args, ...SUPERVISE_COMMAND], {
     detached: true,
     env,

@@ -170,6 +170,20 @@ describe("start --detach and its commands", () => {
     for (const file of filesUnder(s.home)) expect(statSync(file).mode & 0o777).toBe(0o600);
     for (const dir of ["", "run", "logs", "workspace"]) expect(statSync(path.join(s.home, dir)).mode & 0o777).toBe(0o700);
   });
+
+  test("the background supervisor runs with its engine settings; the runner's environment is the user's, as in the foreground", async () => {
+    const s = setup({ FIXTURE_MODE: "env", BUN_OPTIONS: "--user-choice" });
+    const envOut = path.join(s.work, "env.json");
+    s.env.FIXTURE_ENV_OUT = envOut;
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
+    await waitFor("the runner to write its environment", () => existsSync(envOut) && statSync(envOut).size > 0);
+    const supervisorEnv = readFileSync(`/proc/${s.status().report.supervisor.pid}/environ`, "utf8").split("\0");
+    expect(supervisorEnv).toContain("BUN_JSC_useDFGJIT=0");
+    expect(supervisorEnv).toContain("BUN_OPTIONS=--smol");
+    const runnerEnv = JSON.parse(readFileSync(envOut, "utf8"));
+    expect(runnerEnv.BUN_JSC_useDFGJIT).toBeUndefined();
+    expect(runnerEnv.BUN_OPTIONS).toBe("--user-choice");
+  });
 });
 
 describe("logs", () => {
