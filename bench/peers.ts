@@ -569,7 +569,8 @@ async function benchFlood(ctx: PeersContext, sizes: PeerSizes, list: Contender[]
       const fixture = { FIXTURE_MODE: "flood", FIXTURE_FLOOD_MB: String(sizes.floodMegabytes) };
       // From the start command (pm2's daemon already up, supervisord's start included) until the whole flood is in the file.
       const began = performance.now();
-      const instance = await contender.start({ fixture, restart: false, dir, foreground: true });
+      // stigmer as it runs all day, like the two daemons: `--detach` (in the foreground it would also copy the flood to its stdout).
+      const instance = await contender.start({ fixture, restart: false, dir });
       try {
         let peak = 0;
         await until(`${contender.name}: ${sizes.floodMegabytes} MB in ${instance.logFile}`, FLOOD_TIMEOUT_MS, () => {
