@@ -165,7 +165,8 @@ export class Component {
     try {
       for await (const chunk of stream) {
         for (const lines of assembler.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) write(lines);
-        if (chunk.byteLength < BACKLOG_BYTES) await delay(READ_PAUSE_MS);
+        // A ref'd timer: with the pause on an unref'd one, each run of a crash loop took ~30 ms longer under Bun (measured).
+        if (chunk.byteLength < BACKLOG_BYTES) await new Promise((resolve) => setTimeout(resolve, READ_PAUSE_MS));
       }
     } catch {
       // A failed read ends the output the way its end does: what was read still goes out.
