@@ -18,10 +18,11 @@ const MAX_SOCKET_PATH = 100;
  * named by a hash of the home; a named pipe on Windows.
  */
 export function controlSocketPath(layout: HomeLayout, platform: NodeJS.Platform = process.platform): string {
-  const digest = createHash("sha256").update(layout.home).digest("hex").slice(0, 16);
-  if (platform === "win32") return `\\\\.\\pipe\\stigmer-${digest}`;
+  // The digest only when needed: node:crypto would cost the supervisor ~7 MiB for its whole life (bench --probes).
+  const digest = () => createHash("sha256").update(layout.home).digest("hex").slice(0, 16);
+  if (platform === "win32") return `\\\\.\\pipe\\stigmer-${digest()}`;
   if (Buffer.byteLength(layout.controlSocket) <= MAX_SOCKET_PATH) return layout.controlSocket;
-  return path.join(tmpdir(), `stigmer-${userInfo().uid}`, `${digest}.sock`);
+  return path.join(tmpdir(), `stigmer-${userInfo().uid}`, `${digest()}.sock`);
 }
 
 export function alreadyRunningError(home: string): StigmerError {
