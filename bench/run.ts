@@ -1,4 +1,5 @@
-// The benchmarks of issue 3: `bun bench/run.ts [--quick]`, and with `--peers` those of issue 9 (bench/peers.ts); see bench/README.md.
+// The benchmarks of issue 3: `bun bench/run.ts [--quick]`, and with `--peers` those of issue 9 (bench/peers.ts), with
+// `--probes` where an idle supervisor's memory and CPU go on Bun (bench/probes.ts); see bench/README.md.
 // Each workload runs stigmer and its floor alternately in one process, so that whatever else
 // the machine is doing at the time slows both down alike, and prints one markdown table.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -828,8 +829,15 @@ async function benchIdle(setup: Setup, sizes: Sizes, daemon: DevDaemon): Promise
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false }, peers: { type: "boolean", default: false } } });
+  const { values: flags } = parseArgs({
+    options: { quick: { type: "boolean", default: false }, peers: { type: "boolean", default: false }, probes: { type: "boolean", default: false } },
+  });
   const sizes = flags.quick ? QUICK : FULL;
+  if (flags.probes) {
+    const { runProbes } = await import("./probes.ts");
+    await runProbes({ root: ROOT, scratch, quick: flags.quick, liveGroups, procStatusBytes, cpuTimeMs, formatMiB, formatPercent });
+    return;
+  }
   const setup = prepare();
   if (flags.peers) {
     const { runPeers } = await import("./peers.ts");
