@@ -180,8 +180,10 @@ describe("start --detach and its commands", () => {
     const supervisorEnv = readFileSync(`/proc/${s.status().report.supervisor.pid}/environ`, "utf8").split("\0");
     expect(supervisorEnv).toContain("BUN_JSC_useDFGJIT=0");
     expect(supervisorEnv).toContain("BUN_OPTIONS=--smol");
+    expect(supervisorEnv).toContain("BUN_GC_TIMER_DISABLE=1");
     const runnerEnv = JSON.parse(readFileSync(envOut, "utf8"));
     expect(runnerEnv.BUN_JSC_useDFGJIT).toBeUndefined();
+    expect(runnerEnv.BUN_GC_TIMER_DISABLE).toBeUndefined();
     expect(runnerEnv.BUN_OPTIONS).toBe("--user-choice");
   });
 });
