@@ -584,7 +584,13 @@ async function benchFlood(ctx: PeersContext, sizes: PeerSizes, list: Contender[]
     for (const contender of rotated(list, trial)) {
       const dir = freshDir(ctx, contender.name);
       // The runner stays up once it has written everything: `start --detach` returns only for a runner that lives 0.5 s.
-      const fixture = { FIXTURE_MODE: "flood", FIXTURE_FLOOD_MB: String(sizes.floodMegabytes), FIXTURE_FLOOD_STAY: "1" };
+      // Its pid goes to FIXTURE_STARTS so that the teardown can end it whatever its supervisor did.
+      const fixture = {
+        FIXTURE_MODE: "flood",
+        FIXTURE_FLOOD_MB: String(sizes.floodMegabytes),
+        FIXTURE_FLOOD_STAY: "1",
+        FIXTURE_STARTS: path.join(dir, "starts"),
+      };
       // From the start command (pm2's daemon already up, supervisord's start included) until the whole flood is in the file.
       const began = performance.now();
       // stigmer as it runs all day, like the two daemons: `--detach` (in the foreground it would also copy the flood to its stdout).
