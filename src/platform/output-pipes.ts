@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from "node:fs";
+import { constants, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { closeQuietly } from "../lifecycle/state-dir.ts";
 
 /** A child's output as the supervisor reads it: a Node `Readable` and a web `ReadableStream` both are. */
 export type OutputStream = AsyncIterable<Uint8Array>;
@@ -123,14 +124,6 @@ function removeQuietly(dir: string): void {
     rmSync(dir, { recursive: true, force: true });
   } catch {
     // Only names of FIFOs nobody else can open (the directory is 0700); nothing to lose.
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already closed.
   }
 }
 
