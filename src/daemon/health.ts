@@ -176,8 +176,8 @@ class HealthProbe {
   async check(deadlineMs: number, signal?: AbortSignal): Promise<DaemonCheck> {
     const startedAt = performance.now();
     if (!this.#client && this.#address) {
+      // Aborted, the look answers "check cancelled" itself.
       const failure = await tcpConnectFailure(this.#address.host, this.#address.port, deadlineMs, signal);
-      if (signal?.aborted) return cancelled(this.endpoint);
       if (failure) return result(this.endpoint, "unreachable", failure);
     }
     // One deadline for the whole check, the TCP look included.
