@@ -281,11 +281,11 @@ function contenders(ctx: PeersContext): Contender[] {
       const home = path.join(options.dir, "stigmer-home");
       mkdirSync(home, { recursive: true });
       const env = ctx.stigmerEnv(home, options.fixture);
+      const args = ["local", "start", "--no-wait-daemon", "--runner", ctx.runner, "--python", ctx.python, "--log-max-size", "1GiB"];
+      args.push("--stop-timeout", `${STOP_TIMEOUT_S}s`);
+      if (options.restart) args.push("--restart", "always", "--restart-delay", "0", "--min-uptime", "0", "--max-restarts", "100000");
+      else args.push("--restart", "never");
       if (options.foreground) {
-        const args = ["local", "start", "--no-wait-daemon", "--runner", ctx.runner, "--python", ctx.python, "--log-max-size", "1GiB"];
-        args.push("--stop-timeout", `${STOP_TIMEOUT_S}s`);
-        if (options.restart) args.push("--restart", "always", "--restart-delay", "0", "--min-uptime", "0", "--max-restarts", "100000");
-        else args.push("--restart", "never");
         const started = ctx.startInGroup(ctx.stigmer, args, { env });
         const supervisorPid = started.child.pid!;
         const teardown = once(() => {
@@ -297,10 +297,7 @@ function contenders(ctx: PeersContext): Contender[] {
         ctx.onCleanUp(teardown);
         return { supervisorPid, logFile: path.join(home, "logs", "agent-runner.log"), status: null, stop: () => null, teardown };
       }
-      const args = ["local", "start", "--detach", "--no-wait-daemon", "--runner", ctx.runner, "--python", ctx.python, "--log-max-size", "1GiB"];
-      args.push("--stop-timeout", `${STOP_TIMEOUT_S}s`);
-      if (options.restart) args.push("--restart", "always", "--restart-delay", "0", "--min-uptime", "0", "--max-restarts", "100000");
-      else args.push("--restart", "never");
+      args.push("--detach");
       const teardown = once(() => {
         spawnSync(ctx.stigmer, ["local", "stop", "--timeout", "1s"], { env, stdio: "ignore", timeout: 10_000 });
         killTree(fixturePids(options));
