@@ -589,7 +589,7 @@ interface DevDaemon {
 }
 
 const DAEMON_START_TIMEOUT_MS = 30_000;
-/** `local start --detach` returns once the runner has been up this long (src/lifecycle/background.ts). */
+/** `local start --detach` returns once the runner has been up this long (src/lifecycle/supervisor/background.ts). */
 const READY_AFTER_MS = 500;
 
 /** examples/dev-daemon.ts in a process of its own, serving grpc.health.v1 on a free port of 127.0.0.1. */

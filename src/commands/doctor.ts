@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { ExitCode } from "../cli/errors.ts";
 import { colorEnabled, paint } from "../cli/output.ts";
-import { currentLayout } from "../lifecycle/client.ts";
-import { runPreflight, type CheckResult } from "../lifecycle/preflight.ts";
-import { resolveStartOptions } from "../lifecycle/start-options.ts";
+import { currentLayout } from "../lifecycle/control/client.ts";
+import { runPreflight, type CheckResult } from "../lifecycle/start/preflight.ts";
+import { resolveStartOptions } from "../lifecycle/start/start-options.ts";
 
 const SYMBOL = { pass: ["✔", "green"], warn: ["⚠", "yellow"], fail: ["✖", "red"] } as const;
 

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { constants, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { closeQuietly } from "../lifecycle/state-dir.ts";
+import { closeQuietly } from "../lifecycle/control/state-dir.ts";
 
 /** A child's output as the supervisor reads it: a Node `Readable` and a web `ReadableStream` both are. */
 export type OutputStream = AsyncIterable<Uint8Array>;

@@ -4,11 +4,11 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import type { Server } from "node:net";
 import path from "node:path";
 import { StigmerError } from "../../src/cli/errors.ts";
-import { controlRequest, controlSocketPath, listenControl } from "../../src/lifecycle/control.ts";
-import { lastLinesOfFile } from "../../src/lifecycle/log-tail.ts";
-import { LogFile } from "../../src/lifecycle/logs.ts";
-import { homeLayout } from "../../src/lifecycle/state-dir.ts";
-import { parseState, readStateFile, writeStateFile } from "../../src/lifecycle/state-file.ts";
+import { controlRequest, controlSocketPath, listenControl } from "../../src/lifecycle/control/control.ts";
+import { lastLinesOfFile } from "../../src/lifecycle/process/log-tail.ts";
+import { LogFile } from "../../src/lifecycle/process/logs.ts";
+import { homeLayout } from "../../src/lifecycle/control/state-dir.ts";
+import { parseState, readStateFile, writeStateFile } from "../../src/lifecycle/control/state-file.ts";
 import { cleanupAll, tempDir } from "../helpers.ts";
 
 const servers: Server[] = [];

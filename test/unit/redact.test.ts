@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cutLongLines, LineAssembler, lastLines } from "../../src/lifecycle/lines.ts";
+import { cutLongLines, LineAssembler, lastLines } from "../../src/lifecycle/process/lines.ts";
 import { createRedactor, REDACTED } from "../../src/secrets/redact.ts";
 
 const KEY = "sk-ant-api03-SECRETSECRETSECRET";

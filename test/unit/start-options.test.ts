@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { StigmerError } from "../../src/cli/errors.ts";
-import { resolveStartOptions } from "../../src/lifecycle/start-options.ts";
+import { resolveStartOptions } from "../../src/lifecycle/start/start-options.ts";
 
 describe("resolveStartOptions", () => {
   test("defaults are those of DESIGN.md", () => {

@@ -2,8 +2,8 @@ import { defineCommand } from "citty";
 import { existsSync } from "node:fs";
 import { StigmerError } from "../../cli/errors.ts";
 import { parseCount } from "../../cli/values.ts";
-import { currentLayout } from "../../lifecycle/client.ts";
-import { followFile, lastLinesOfFile } from "../../lifecycle/log-tail.ts";
+import { currentLayout } from "../../lifecycle/control/client.ts";
+import { followFile, lastLinesOfFile } from "../../lifecycle/process/log-tail.ts";
 
 export default defineCommand({
   meta: { name: "logs", description: "Print (and follow) the runner's log, or the supervisor's" },

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { out } from "../../cli/output.ts";
-import { currentLayout, restartRunner } from "../../lifecycle/client.ts";
+import { currentLayout, restartRunner } from "../../lifecycle/control/client.ts";
 
 export default defineCommand({
   meta: { name: "restart", description: "Restart the runner in place (keys stay in the supervisor's memory)" },

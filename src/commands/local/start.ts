@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
 import { colorEnabled, out } from "../../cli/output.ts";
-import { currentLayout, querySupervisor } from "../../lifecycle/client.ts";
-import { planStart, type StartPlan } from "../../lifecycle/plan.ts";
-import { resolveStartOptions } from "../../lifecycle/start-options.ts";
-import { renderStatus } from "../../lifecycle/status.ts";
+import { currentLayout, querySupervisor } from "../../lifecycle/control/client.ts";
+import { planStart, type StartPlan } from "../../lifecycle/start/plan.ts";
+import { resolveStartOptions } from "../../lifecycle/start/start-options.ts";
+import { renderStatus } from "../../lifecycle/control/status.ts";
 import { SOURCE_LABEL } from "../../secrets/chain.ts";
 import type { Keyring } from "../../secrets/keyring.ts";
 
@@ -70,18 +70,18 @@ export default defineCommand({
     describePlan(plan);
     // With --server the daemon is not up yet: the supervisor starts it, then waits for it.
     if (options.daemonTimeoutMs !== null && !options.server) {
-      const { gateOnDaemon } = await import("../../lifecycle/daemon-gate.ts");
+      const { gateOnDaemon } = await import("../../lifecycle/start/daemon-gate.ts");
       const check = await gateOnDaemon(options.endpoint, options.daemonTimeoutMs);
       out.info(`daemon    ${check.endpoint} ${check.status === "serving" ? "serving" : "answers (no health service)"}`);
     }
     if (args.detach) {
-      const { startDetached } = await import("../../lifecycle/detach.ts");
+      const { startDetached } = await import("../../lifecycle/supervisor/detach.ts");
       const report = await startDetached(plan);
       out.success(`Running in the background: supervisor pid ${report.supervisor?.pid}, runner pid ${report.runner?.pid}.`);
       out.info("See it with `stigmer local status`, its output with `stigmer local logs -f`, stop it with `stigmer local stop`.");
       return;
     }
-    const { runForeground } = await import("../../lifecycle/foreground.ts");
+    const { runForeground } = await import("../../lifecycle/supervisor/foreground.ts");
     await runForeground(plan);
   },
 });

@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
 import { colorEnabled, out } from "../../cli/output.ts";
-import { currentLayout, querySupervisor } from "../../lifecycle/client.ts";
-import { renderStatus, type StatusReport } from "../../lifecycle/status.ts";
-import { DEFAULT_ENDPOINT } from "../../lifecycle/start-options.ts";
+import { currentLayout, querySupervisor } from "../../lifecycle/control/client.ts";
+import { renderStatus, type StatusReport } from "../../lifecycle/control/status.ts";
+import { DEFAULT_ENDPOINT } from "../../lifecycle/start/start-options.ts";
 import { formatEndpoint, parseEndpoint } from "../../cli/values.ts";
 
 export default defineCommand({

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { parseDuration } from "../../cli/duration.ts";
 import { out } from "../../cli/output.ts";
-import { currentLayout, stopSupervisor } from "../../lifecycle/client.ts";
+import { currentLayout, stopSupervisor } from "../../lifecycle/control/client.ts";
 
 export default defineCommand({
   meta: { name: "stop", description: "Stop the supervisor and the runner's whole process tree" },

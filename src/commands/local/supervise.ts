@@ -7,7 +7,7 @@ export default defineCommand({
   async run() {
     // isatty, not process.stdin.isTTY: building the stdin stream would stay in the supervisor's memory for its whole life.
     if (isatty(0)) throw usageError("This command is run by stigmer local start --detach, not by hand.");
-    const { runBackground } = await import("../../lifecycle/background.ts");
+    const { runBackground } = await import("../../lifecycle/supervisor/background.ts");
     return runBackground();
   },
 });

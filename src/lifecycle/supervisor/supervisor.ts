@@ -1,6 +1,6 @@
-import { formatDuration } from "../cli/duration.ts";
-import type { Component, ComponentEvent } from "./component.ts";
-import type { ComponentState, Exit } from "./machine.ts";
+import { formatDuration } from "../../cli/duration.ts";
+import type { Component, ComponentEvent } from "../process/component.ts";
+import type { ComponentState, Exit } from "../process/machine.ts";
 
 export interface SupervisorLog {
   info(message: string): void;

@@ -1,13 +1,13 @@
 import { accessSync, constants, lstatSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
-import { StigmerError } from "../cli/errors.ts";
-import type { DaemonCheck } from "../daemon/health.ts";
-import { resolvePython } from "../platform/python.ts";
-import { resolveRunner, type RunnerTarget } from "../platform/runner.ts";
-import type { KeyringAnswer } from "../secrets/chain.ts";
-import { keyNamesFor } from "../secrets/providers.ts";
+import { StigmerError } from "../../cli/errors.ts";
+import type { DaemonCheck } from "../../daemon/health.ts";
+import { resolvePython } from "../../platform/python.ts";
+import { resolveRunner, type RunnerTarget } from "../../platform/runner.ts";
+import type { KeyringAnswer } from "../../secrets/chain.ts";
+import { keyNamesFor } from "../../secrets/providers.ts";
 import type { StartOptions } from "./start-options.ts";
-import type { HomeLayout } from "./state-dir.ts";
+import type { HomeLayout } from "../control/state-dir.ts";
 
 export type Verdict = "pass" | "warn" | "fail";
 

@@ -1,10 +1,10 @@
-import { ExitCode, StigmerError } from "../cli/errors.ts";
-import { out } from "../cli/output.ts";
-import type { Component, OutputSink } from "./component.ts";
+import { ExitCode, StigmerError } from "../../cli/errors.ts";
+import { out } from "../../cli/output.ts";
+import type { Component, OutputSink } from "../process/component.ts";
 import { SupervisorHost } from "./host.ts";
-import { LogFile, supervisorLine } from "./logs.ts";
-import type { StartPlan } from "./plan.ts";
-import { signalGroup } from "./process-tree.ts";
+import { LogFile, supervisorLine } from "../process/logs.ts";
+import type { StartPlan } from "../start/plan.ts";
+import { signalGroup } from "../process/process-tree.ts";
 import { describeExit, type SupervisorLog } from "./supervisor.ts";
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;

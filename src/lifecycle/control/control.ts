@@ -3,7 +3,7 @@ import { chmodSync, closeSync, lstatSync, openSync, rmSync, statSync, constants 
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
-import { StigmerError } from "../cli/errors.ts";
+import { StigmerError } from "../../cli/errors.ts";
 import { ensurePrivateDir, type HomeLayout } from "./state-dir.ts";
 
 export type ControlOp = "status" | "restart" | "stop";

@@ -1,5 +1,5 @@
-import type { ResolvedKey } from "../secrets/chain.ts";
-import type { Provider } from "../secrets/providers.ts";
+import type { ResolvedKey } from "../../secrets/chain.ts";
+import type { Provider } from "../../secrets/providers.ts";
 
 export interface RunnerEnvSettings {
   endpoint: string;

@@ -1,8 +1,8 @@
-import { formatDuration } from "../cli/duration.ts";
-import { paint } from "../cli/output.ts";
-import type { DaemonCheck } from "../daemon/health.ts";
-import type { Component } from "./component.ts";
-import type { ComponentState } from "./machine.ts";
+import { formatDuration } from "../../cli/duration.ts";
+import { paint } from "../../cli/output.ts";
+import type { DaemonCheck } from "../../daemon/health.ts";
+import type { Component } from "../process/component.ts";
+import type { ComponentState } from "../process/machine.ts";
 
 
 export interface ComponentReport {

@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, fstatSync, fchmodSync, mkdirSync, openSync, statSync, constants } from "node:fs";
 import { join } from "node:path";
-import { StigmerError } from "../cli/errors.ts";
+import { StigmerError } from "../../cli/errors.ts";
 
 /** Where everything the tool writes lives, under `STIGMER_HOME` (shared/DESIGN.md). */
 export interface HomeLayout {

@@ -1,7 +1,7 @@
-import { formatDuration } from "../cli/duration.ts";
-import { StigmerError } from "../cli/errors.ts";
-import { out } from "../cli/output.ts";
-import type { DaemonCheck } from "../daemon/health.ts";
+import { formatDuration } from "../../cli/duration.ts";
+import { StigmerError } from "../../cli/errors.ts";
+import { out } from "../../cli/output.ts";
+import type { DaemonCheck } from "../../daemon/health.ts";
 
 /** How the wait shows progress: one line redrawn on a terminal, a line now and then elsewhere. */
 export interface ProgressLine {
@@ -56,7 +56,7 @@ export async function gateOnDaemon(
   progress: ProgressLine = progressLine(),
   signal?: AbortSignal,
 ): Promise<DaemonCheck> {
-  const { waitForDaemon, daemonAnswers } = await import("../daemon/health.ts");
+  const { waitForDaemon, daemonAnswers } = await import("../../daemon/health.ts");
   const check = await waitForDaemon(endpoint, {
     timeoutMs,
     signal,

@@ -1,5 +1,5 @@
 import { fstatSync, ftruncateSync, renameSync, writeSync } from "node:fs";
-import { closeQuietly, openPrivateAppend } from "./state-dir.ts";
+import { closeQuietly, openPrivateAppend } from "../control/state-dir.ts";
 
 /** Size-based rotation: `log`, `log.1` … `log.<files-1>`, oldest last. */
 export interface LogRotation {

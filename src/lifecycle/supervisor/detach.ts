@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { StigmerError } from "../cli/errors.ts";
-import { backgroundRuntimeEnv, selfCommand } from "../platform/self.ts";
+import { StigmerError } from "../../cli/errors.ts";
+import { backgroundRuntimeEnv, selfCommand } from "../../platform/self.ts";
 import type { HandOverReply } from "./background.ts";
-import type { StartPlan } from "./plan.ts";
-import { closeQuietly, openPrivateAppend } from "./state-dir.ts";
-import type { StatusReport } from "./status.ts";
+import type { StartPlan } from "../start/plan.ts";
+import { closeQuietly, openPrivateAppend } from "../control/state-dir.ts";
+import type { StatusReport } from "../control/status.ts";
 
 /** Hidden command the background supervisor runs as. */
 export const SUPERVISE_COMMAND = ["local", "__supervise"];

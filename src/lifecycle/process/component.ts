@@ -1,5 +1,5 @@
-import type { OutputStream } from "../platform/output-pipes.ts";
-import type { Redactor } from "../secrets/redact.ts";
+import type { OutputStream } from "../../platform/output-pipes.ts";
+import type { Redactor } from "../../secrets/redact.ts";
 import { LineAssembler, lastLines } from "./lines.ts";
 import {
   decideAfterExit,

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
-import { takeOutputPipes, type OutputStream } from "../platform/output-pipes.ts";
-import { groupHasLivingMember, hasProcFs } from "../platform/proc.ts";
+import { takeOutputPipes, type OutputStream } from "../../platform/output-pipes.ts";
+import { groupHasLivingMember, hasProcFs } from "../../platform/proc.ts";
 
 export interface LaunchSpec {
   command: string;

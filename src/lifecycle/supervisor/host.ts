@@ -1,19 +1,19 @@
 import { rmSync } from "node:fs";
 import type { Server } from "node:net";
-import { processStartToken } from "../platform/proc.ts";
-import { createRedactor } from "../secrets/redact.ts";
-import { VERSION } from "../version.ts";
-import type { Redactor } from "../secrets/redact.ts";
-import { Component, type ComponentSpec, type OutputSink } from "./component.ts";
-import { controlSocketPath, listenControl, type ControlOp } from "./control.ts";
-import { LogFile } from "./logs.ts";
+import { processStartToken } from "../../platform/proc.ts";
+import { createRedactor } from "../../secrets/redact.ts";
+import { VERSION } from "../../version.ts";
+import type { Redactor } from "../../secrets/redact.ts";
+import { Component, type ComponentSpec, type OutputSink } from "../process/component.ts";
+import { controlSocketPath, listenControl, type ControlOp } from "../control/control.ts";
+import { LogFile } from "../process/logs.ts";
 import { OrphanGuard } from "./orphan-guard.ts";
-import type { StartPlan } from "./plan.ts";
-import { launchInGroup, type LaunchSpec } from "./process-tree.ts";
-import type { ProgressLine } from "./daemon-gate.ts";
-import type { DaemonWatcher } from "../daemon/health.ts";
-import { componentReport, type StatusReport } from "./status.ts";
-import { removeStateFile, writeStateFile, type SupervisorState } from "./state-file.ts";
+import type { StartPlan } from "../start/plan.ts";
+import { launchInGroup, type LaunchSpec } from "../process/process-tree.ts";
+import type { ProgressLine } from "../start/daemon-gate.ts";
+import type { DaemonWatcher } from "../../daemon/health.ts";
+import { componentReport, type StatusReport } from "../control/status.ts";
+import { removeStateFile, writeStateFile, type SupervisorState } from "../control/state-file.ts";
 import { logEvent, Supervisor, type SupervisorLog } from "./supervisor.ts";
 
 export interface HostSettings {
@@ -106,7 +106,7 @@ export class SupervisorHost {
   /** The server is ready once the daemon endpoint answers; the runner is not started before. */
   private async serverAnswers(signal: AbortSignal): Promise<void> {
     const { options } = this.settings.plan;
-    const { gateOnDaemon } = await import("./daemon-gate.ts");
+    const { gateOnDaemon } = await import("../start/daemon-gate.ts");
     const check = await gateOnDaemon(options.endpoint, options.daemonTimeoutMs ?? DEFAULT_SERVER_WAIT_MS, quietProgress(this.settings.log), signal);
     this.settings.log.info(`server ready: ${check.endpoint} is ${check.status}`);
   }
@@ -125,7 +125,7 @@ export class SupervisorHost {
 
   /** Re-checks the daemon every few seconds on one channel, logging each change once. */
   async watchDaemon(): Promise<void> {
-    const { DaemonWatcher } = await import("../daemon/health.ts");
+    const { DaemonWatcher } = await import("../../daemon/health.ts");
     if (this.closed) return;
     const { log, plan } = this.settings;
     this.daemon = new DaemonWatcher(plan.options.endpoint);

@@ -1,9 +1,9 @@
-import { parseDuration } from "../cli/duration.ts";
-import { usageError } from "../cli/errors.ts";
-import { formatEndpoint, parseChoice, parseCount, parseEndpoint, parseSize } from "../cli/values.ts";
-import { PROVIDERS, type Provider } from "../secrets/providers.ts";
-import type { LogRotation } from "./logs.ts";
-import { RESTART_MODES, type RestartPolicy } from "./machine.ts";
+import { parseDuration } from "../../cli/duration.ts";
+import { usageError } from "../../cli/errors.ts";
+import { formatEndpoint, parseChoice, parseCount, parseEndpoint, parseSize } from "../../cli/values.ts";
+import { PROVIDERS, type Provider } from "../../secrets/providers.ts";
+import type { LogRotation } from "../process/logs.ts";
+import { RESTART_MODES, type RestartPolicy } from "../process/machine.ts";
 
 export const DEFAULT_ENDPOINT = "localhost:50051";
 

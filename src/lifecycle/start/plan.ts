@@ -1,13 +1,13 @@
 import path from "node:path";
-import { stigmerHome } from "../platform/paths.ts";
-import { resolvePython, type ResolvedPython } from "../platform/python.ts";
-import { resolveRunner, resolveServer, type RunnerTarget } from "../platform/runner.ts";
-import { resolveKeys, type KeySources, type ResolvedKey } from "../secrets/chain.ts";
-import { keyNamesFor } from "../secrets/providers.ts";
-import type { LaunchSpec } from "./process-tree.ts";
+import { stigmerHome } from "../../platform/paths.ts";
+import { resolvePython, type ResolvedPython } from "../../platform/python.ts";
+import { resolveRunner, resolveServer, type RunnerTarget } from "../../platform/runner.ts";
+import { resolveKeys, type KeySources, type ResolvedKey } from "../../secrets/chain.ts";
+import { keyNamesFor } from "../../secrets/providers.ts";
+import type { LaunchSpec } from "../process/process-tree.ts";
 import { buildRunnerEnv } from "./runner-env.ts";
 import type { StartOptions } from "./start-options.ts";
-import { ensurePrivateDir, homeLayout, type HomeLayout } from "./state-dir.ts";
+import { ensurePrivateDir, homeLayout, type HomeLayout } from "../control/state-dir.ts";
 
 /** Everything `start` resolved before anything is spawned; holds keys, so it lives in memory only. */
 export interface StartPlan {

@@ -1,8 +1,8 @@
-import { ExitCode, StigmerError } from "../cli/errors.ts";
-import { isSameProcess } from "../platform/proc.ts";
-import { stigmerHome } from "../platform/paths.ts";
+import { ExitCode, StigmerError } from "../../cli/errors.ts";
+import { isSameProcess } from "../../platform/proc.ts";
+import { stigmerHome } from "../../platform/paths.ts";
 import { controlRequest, controlSocketPath } from "./control.ts";
-import { signalGroup } from "./process-tree.ts";
+import { signalGroup } from "../process/process-tree.ts";
 import { checkForStaleSupervisor } from "./stale.ts";
 import { homeLayout, type HomeLayout } from "./state-dir.ts";
 import { readStateFile, removeStateFile } from "./state-file.ts";

@@ -1,5 +1,5 @@
-import { isSameProcess } from "../platform/proc.ts";
-import { groupAlive, signalGroup } from "./process-tree.ts";
+import { isSameProcess } from "../../platform/proc.ts";
+import { groupAlive, signalGroup } from "../process/process-tree.ts";
 import type { HomeLayout } from "./state-dir.ts";
 import { readStateFile, removeStateFile, type RecordedProcess, type SupervisorState } from "./state-file.ts";
 

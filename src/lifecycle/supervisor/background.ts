@@ -1,9 +1,9 @@
 import { readSync, writeSync } from "node:fs";
-import { StigmerError } from "../cli/errors.ts";
+import { StigmerError } from "../../cli/errors.ts";
 import { SupervisorHost } from "./host.ts";
-import { LogFile, supervisorLine } from "./logs.ts";
-import type { StartPlan } from "./plan.ts";
-import type { StatusReport } from "./status.ts";
+import { LogFile, supervisorLine } from "../process/logs.ts";
+import type { StartPlan } from "../start/plan.ts";
+import type { StatusReport } from "../control/status.ts";
 import { describeExit, type SupervisorLog } from "./supervisor.ts";
 
 /** What the background supervisor tells the `start --detach` that launched it, as one JSON line. */

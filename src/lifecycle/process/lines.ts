@@ -1,4 +1,4 @@
-import type { Redactor } from "../secrets/redact.ts";
+import type { Redactor } from "../../secrets/redact.ts";
 
 const NEWLINE = 0x0a;
 const NEWLINE_BYTES = Buffer.from("\n");
