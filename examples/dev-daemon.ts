@@ -1,14 +1,18 @@
 // A stand-in for the Stigmer daemon, for the demo and the tests: a gRPC server on
-// 127.0.0.1 that implements grpc.health.v1 Health/Check (service "").
+// 127.0.0.1 that implements grpc.health.v1 Health/Check (service "", and any others named).
 //
-//   bun examples/dev-daemon.ts [--port N] [--status serving|not-serving] [--no-health]
+//   bun examples/dev-daemon.ts [--port N] [--ip HOST] [--service NAME]... [--status serving|not-serving] [--no-health]
 //
 // --port 0 (the default) picks a free port; the address is printed on stdout as
-// `listening on 127.0.0.1:PORT`. SIGUSR1 switches between SERVING and NOT_SERVING and
-// prints the new `status …`. --no-health serves gRPC without the health service, as
-// stigmer-server does today. SIGTERM / SIGINT shut it down and exit 0.
+// `listening on HOST:PORT` (HOST is --ip, 127.0.0.1 by default). --service NAME (repeatable)
+// adds a service name the health check knows besides "" (the overall status, always known);
+// every known name answers the one status, and any other name answers NOT_FOUND, as the
+// health protocol says. SIGUSR1 switches between SERVING and NOT_SERVING and prints the new
+// `status …`. --no-health serves gRPC without the health service, as stigmer-server does
+// today. SIGTERM / SIGINT shut it down and exit 0.
 //
-// Tests and the demo can also run it in-process with `startDevDaemon`.
+// Tests and the demo can also run it in-process with `startDevDaemon`; examples/temporal-cli.ts
+// uses it for the stand-in Temporal dev server.
 
 import * as grpc from "@grpc/grpc-js";
 import { parseArgs } from "node:util";
@@ -39,6 +43,13 @@ const healthService: grpc.ServiceDefinition = {
 export interface DevDaemonOptions {
   /** 0 picks a free port. */
   port?: number;
+  /** The address to bind; "127.0.0.1" by default. */
+  host?: string;
+  /**
+   * The health service names answered with the serving status; any other name answers
+   * NOT_FOUND. `[""]` (the overall status only) by default.
+   */
+  services?: string[];
   serving?: boolean;
   /** false: a gRPC server without the health service (every call answers UNIMPLEMENTED). */
   health?: boolean;
@@ -46,7 +57,7 @@ export interface DevDaemonOptions {
 
 export interface DevDaemon {
   port: number;
-  /** "127.0.0.1:PORT" */
+  /** "HOST:PORT" ("[HOST]:PORT" for an IPv6 address), e.g. "127.0.0.1:PORT". */
   endpoint: string;
   readonly serving: boolean;
   setServing(serving: boolean): void;
@@ -56,6 +67,10 @@ export interface DevDaemon {
 
 export async function startDevDaemon(options: DevDaemonOptions = {}): Promise<DevDaemon> {
   let serving = options.serving ?? true;
+  const services = new Set(options.services ?? [""]);
+  const host = options.host ?? "127.0.0.1";
+  // An IPv6 address needs brackets before the port.
+  const hostPart = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   const server = new grpc.Server();
   if (options.health ?? true) {
     server.addService(healthService, {
@@ -64,7 +79,7 @@ export async function startDevDaemon(options: DevDaemonOptions = {}): Promise<De
         callback: grpc.sendUnaryData<HealthCheckResponse>,
       ) {
         // As the health protocol says: a service name the server does not know is NOT_FOUND.
-        if (call.request.service !== "") {
+        if (!services.has(call.request.service)) {
           callback({ code: grpc.status.NOT_FOUND, details: `unknown service ${call.request.service}` });
           return;
         }
@@ -73,13 +88,13 @@ export async function startDevDaemon(options: DevDaemonOptions = {}): Promise<De
     });
   }
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+    server.bindAsync(`${hostPart}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
       error ? reject(error) : resolve(boundPort),
     ),
   );
   return {
     port,
-    endpoint: `127.0.0.1:${port}`,
+    endpoint: `${hostPart}:${port}`,
     get serving() {
       return serving;
     },
@@ -104,6 +119,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: "string", default: "0" },
+      ip: { type: "string", default: "127.0.0.1" },
+      // "" is always served; each --service adds a name.
+      service: { type: "string", multiple: true, default: [] },
       status: { type: "string", default: "serving" },
       "no-health": { type: "boolean", default: false },
     },
@@ -113,7 +131,13 @@ async function main(): Promise<void> {
   if (values.status !== "serving" && values.status !== "not-serving") {
     throw new Error(`--status wants serving or not-serving, got ${values.status}`);
   }
-  const daemon = await startDevDaemon({ port, serving: values.status === "serving", health: !values["no-health"] });
+  const daemon = await startDevDaemon({
+    port,
+    host: values.ip,
+    services: ["", ...values.service],
+    serving: values.status === "serving",
+    health: !values["no-health"],
+  });
   // Handlers first: whoever reads the address may signal at once.
   process.on("SIGUSR1", () => {
     daemon.setServing(!daemon.serving);

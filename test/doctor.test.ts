@@ -24,15 +24,17 @@ describe("doctor", () => {
   test("everything in order: exit 0, and the key's source named without its value", async () => {
     const daemon = await spawnDevDaemon();
     try {
-      const env = cleanEnv({ STIGMER_HOME: tempDir(), ANTHROPIC_API_KEY: "sk-ant-doctor-secret-1234" });
+      const env = cleanEnv({ STIGMER_HOME: tempDir(), ANTHROPIC_API_KEY: "sk-ant-doctor-secret-1234", TEMPORAL_SERVICE_ADDRESS: daemon.endpoint });
       const result = doctor(["--runner", FIXTURE_RUNNER, "--endpoint", daemon.endpoint], env);
       expect(result.code).toBe(0);
       expect(result.ok).toBe(true);
-      expect(result.checks.map((check) => check.check)).toEqual(["runner", "python", "home", "keyring", "key", "daemon"]);
+      expect(result.checks.map((check) => check.check)).toEqual(["runner", "python", "home", "model", "keyring", "key", "temporal", "daemon"]);
       expect(result.by("python")[0]!.detail).toMatch(/^Python 3\.\d+\.\d+ /);
       expect(result.by("key")[0]).toMatchObject({ verdict: "pass", detail: "ANTHROPIC_API_KEY from environment" });
       expect(result.by("keyring")[0]).toMatchObject({ verdict: "pass", detail: "switched off (STIGMER_NO_KEYRING=1)" });
       expect(result.by("daemon")[0]).toMatchObject({ verdict: "pass", detail: `${daemon.endpoint} serving` });
+      expect(result.by("temporal")[0]).toMatchObject({ verdict: "pass", detail: `${daemon.endpoint} serving` });
+      expect(result.by("model")[0]).toMatchObject({ verdict: "pass", detail: "claude-sonnet-4.5 (default for anthropic)" });
       expect(JSON.stringify(result.checks)).not.toContain("sk-ant-doctor-secret-1234");
     } finally {
       await daemon.stop();
@@ -73,7 +75,7 @@ describe("doctor", () => {
     const result = runCli(["doctor", "--runner", FIXTURE_RUNNER], env);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^✔ runner {3}/m);
-    expect(result.stdout).toMatch(/^✖ key {6}ANTHROPIC_API_KEY is not set\n {11}→ export ANTHROPIC_API_KEY=/m);
+    expect(result.stdout).toMatch(/^✖ key {7}ANTHROPIC_API_KEY is not set\n {12}→ export ANTHROPIC_API_KEY=/m);
     expect(result.stdout).toContain("checks failed.");
     expect(result.stdout).not.toContain("\u001B[");
   });

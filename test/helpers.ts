@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { TEMPORAL_HEALTH_SERVICE } from "../src/lifecycle/start/temporal.ts";
 import { readProcStat } from "../src/platform/proc.ts";
 
 export const ROOT = path.resolve(import.meta.dir, "..");
@@ -31,11 +32,14 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (value === undefined) continue;
-    if (name.startsWith("STIGMER_") || name.endsWith("_API_KEY") || name.startsWith("FIXTURE_")) continue;
+    if (name.startsWith("STIGMER_") || name.endsWith("_API_KEY") || name.startsWith("FIXTURE_") || name.startsWith("TEMPORAL_")) continue;
     env[name] = value;
   }
   env.NO_COLOR = "1";
   env.STIGMER_NO_KEYRING = "1";
+  // No test depends on a Temporal of the machine's or a CLI on PATH unless it says so; with a
+  // daemon, TEMPORAL_SERVICE_ADDRESS points at it (it answers for Temporal's service too).
+  env.STIGMER_TEMPORAL = "off";
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
     else env[name] = value;
@@ -161,7 +165,8 @@ export interface DaemonProcess {
  * Not among `cleanupAll`'s: a file shares one daemon across its tests and stops it itself.
  */
 export async function spawnDevDaemon(options: { port?: number; health?: boolean; serving?: boolean } = {}): Promise<DaemonProcess> {
-  const args = [path.join(ROOT, "examples", "dev-daemon.ts"), "--port", String(options.port ?? 0)];
+  // It answers for Temporal's workflow service too, so one process stands in for both services the runner needs.
+  const args = [path.join(ROOT, "examples", "dev-daemon.ts"), "--port", String(options.port ?? 0), "--service", TEMPORAL_HEALTH_SERVICE];
   if (options.health === false) args.push("--no-health");
   if (options.serving === false) args.push("--status", "not-serving");
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -4,20 +4,27 @@ import { colorEnabled, paint } from "../cli/output.ts";
 import { currentLayout } from "../lifecycle/control/client.ts";
 import { runPreflight, type CheckResult } from "../lifecycle/start/preflight.ts";
 import { resolveStartOptions } from "../lifecycle/start/start-options.ts";
+import { TEMPORAL_HEALTH_SERVICE } from "../lifecycle/start/temporal.ts";
+import { resolveExecutable } from "../platform/executables.ts";
 
 const SYMBOL = { pass: ["✔", "green"], warn: ["⚠", "yellow"], fail: ["✖", "red"] } as const;
 
 export default defineCommand({
-  meta: { name: "doctor", description: "Run every pre-flight check of local start, with a fix for each failure" },
+  meta: { name: "doctor", description: "Run every pre-flight check of local start (runner, Python, keys, model, Temporal, daemon), with a fix for each failure" },
   args: {
     json: { type: "boolean", description: "Print JSON" },
     runner: { type: "string", valueHint: "path", description: "Agent Runner to check [STIGMER_AGENT_RUNNER]" },
     python: { type: "string", valueHint: "path", description: "Python to check [STIGMER_PYTHON]" },
     endpoint: { type: "string", valueHint: "host:port", description: "Daemon to check [STIGMER_BACKEND_ENDPOINT] (default: localhost:50051)" },
     provider: { type: "string", valueHint: "anthropic|openai|ollama", description: "Provider whose key to look for [STIGMER_LLM_PROVIDER]" },
+    model: { type: "string", valueHint: "name", description: "Model to check against the provider [STIGMER_LLM_MODEL]" },
+    temporal: { type: "string", valueHint: "auto|off|path", description: "How start would get Temporal [STIGMER_TEMPORAL] (default: auto)" },
   },
   async run({ args }) {
-    const options = resolveStartOptions({ runner: args.runner, python: args.python, endpoint: args.endpoint, provider: args.provider }, process.env);
+    const options = resolveStartOptions(
+      { runner: args.runner, python: args.python, endpoint: args.endpoint, provider: args.provider, model: args.model, temporal: args.temporal },
+      process.env,
+    );
     const { keyringSource } = await import("../secrets/keyring.ts");
     const { canPrompt } = await import("../secrets/prompt.ts");
     const results = await runPreflight(options, currentLayout(), {
@@ -26,6 +33,9 @@ export default defineCommand({
       uid: typeof process.getuid === "function" ? process.getuid() : null,
       keyring: keyringSource(),
       checkDaemon: async (endpoint) => (await import("../daemon/health.ts")).checkDaemon(endpoint),
+      checkTemporal: async (address) => (await import("../daemon/health.ts")).checkDaemon(address, { service: TEMPORAL_HEALTH_SERVICE }),
+      findTemporalCli: (given) => resolveExecutable(given ?? "temporal", process.cwd()),
+      newerServerHint: async (endpoint) => (await import("../lifecycle/start/service-gate.ts")).newerServerHint(endpoint),
       terminal: canPrompt(),
     });
     const failed = results.some((result) => result.verdict === "fail");

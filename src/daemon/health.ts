@@ -42,9 +42,15 @@ export function daemonAnswers(check: DaemonCheck): boolean {
   return check.status === "serving" || check.status === "reachable";
 }
 
+/** The health service names asked about: "" is the server as a whole (stigmer-server's daemon). */
+export interface HealthTarget {
+  /** grpc.health.v1 service name; Temporal's frontend answers for its workflow service. */
+  service?: string;
+}
+
 /** One Health/Check on a channel of its own, closed before returning. */
-export async function checkDaemon(endpoint: string, options: { deadlineMs?: number } = {}): Promise<DaemonCheck> {
-  const probe = new HealthProbe(endpoint);
+export async function checkDaemon(endpoint: string, options: { deadlineMs?: number } & HealthTarget = {}): Promise<DaemonCheck> {
+  const probe = new HealthProbe(endpoint, options.service);
   try {
     return await probe.check(options.deadlineMs ?? DEFAULT_DEADLINE_MS);
   } finally {
@@ -52,7 +58,7 @@ export async function checkDaemon(endpoint: string, options: { deadlineMs?: numb
   }
 }
 
-export interface WaitForDaemonOptions {
+export interface WaitForDaemonOptions extends HealthTarget {
   timeoutMs: number;
   /** Pause between checks. */
   intervalMs?: number;
@@ -61,6 +67,8 @@ export interface WaitForDaemonOptions {
   onProgress?: (check: DaemonCheck, elapsedMs: number) => void;
   /** Aborting cancels the check under way and returns it (unreachable, "check cancelled"). */
   signal?: AbortSignal;
+  /** What counts as up; by default `daemonAnswers`. */
+  accept?: (check: DaemonCheck) => boolean;
 }
 
 /** A check needs this long to connect at all, so one near the end of the wait gets at least this. */
@@ -71,17 +79,17 @@ const SHORTEST_CHECK_DEADLINE_MS = 250;
  * and returns the last check: deciding what a daemon that never came up means is the caller's.
  */
 export async function waitForDaemon(endpoint: string, options: WaitForDaemonOptions): Promise<DaemonCheck> {
-  const { timeoutMs, intervalMs = 500, deadlineMs = DEFAULT_DEADLINE_MS, onProgress, signal } = options;
+  const { timeoutMs, intervalMs = 500, deadlineMs = DEFAULT_DEADLINE_MS, onProgress, signal, accept = daemonAnswers } = options;
   const startedAt = performance.now();
   const elapsedMs = () => performance.now() - startedAt;
-  const probe = new HealthProbe(endpoint);
+  const probe = new HealthProbe(endpoint, options.service);
   try {
     for (;;) {
       const leftMs = timeoutMs - elapsedMs();
       const check = await probe.check(Math.min(deadlineMs, Math.max(leftMs, SHORTEST_CHECK_DEADLINE_MS)), signal);
       if (signal?.aborted) return check;
       onProgress?.(check, elapsedMs());
-      if (daemonAnswers(check) || elapsedMs() >= timeoutMs) return check;
+      if (accept(check) || elapsedMs() >= timeoutMs) return check;
       try {
         await sleep(Math.min(intervalMs, timeoutMs - elapsedMs()), undefined, { signal });
       } catch {
@@ -169,7 +177,10 @@ class HealthProbe {
   #client: Grpc.Client | null = null;
   readonly #address: { host: string; port: number } | null;
 
-  constructor(readonly endpoint: string) {
+  constructor(
+    readonly endpoint: string,
+    readonly service = "",
+  ) {
     this.#address = splitEndpoint(endpoint);
   }
 
@@ -199,7 +210,7 @@ class HealthProbe {
         HEALTH_CHECK_PATH,
         encodeHealthCheckRequest,
         decodeHealthCheckResponse,
-        { service: "" },
+        { service: this.service },
         new grpc.Metadata(),
         { deadline: Date.now() + deadlineMs },
         (error, response) => {

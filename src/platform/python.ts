@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import path from "node:path";
-import which from "which";
+import { findOnPath } from "./executables.ts";
 import { StigmerError } from "../cli/errors.ts";
 import { osFamily, pathPythonCommands, venvPythonCandidates, type OsFamily } from "./paths.ts";
 
@@ -39,10 +39,6 @@ function isFileOnDisk(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-function findOnPath(command: string): string | null {
-  return which.sync(command, { nothrow: true });
 }
 
 /**

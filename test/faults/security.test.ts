@@ -26,7 +26,7 @@ describe("security", () => {
   test("under umask 000, every directory is 0700 and every file or socket 0600", () => {
     const home = tempDir();
     stopSupervisorAtEnd(home);
-    const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-ant-umask-1234567", STIGMER_BACKEND_ENDPOINT: daemon.endpoint });
+    const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-ant-umask-1234567", STIGMER_BACKEND_ENDPOINT: daemon.endpoint, TEMPORAL_SERVICE_ADDRESS: daemon.endpoint });
     const result = spawnSync("sh", ["-c", `umask 000; exec "${stigmerBin()}" local start -d --runner "${FIXTURE_RUNNER}"`], { env, encoding: "utf8" });
     expect(result.status).toBe(0);
     const entries = entriesUnder(home);
@@ -41,7 +41,7 @@ describe("security", () => {
   test.skipIf(!isRoot)("the control socket refuses another user: its directory is 0700 and the socket 0600", () => {
     const home = tempDir();
     stopSupervisorAtEnd(home);
-    const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-ant-socket-1234567", STIGMER_BACKEND_ENDPOINT: daemon.endpoint });
+    const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-ant-socket-1234567", STIGMER_BACKEND_ENDPOINT: daemon.endpoint, TEMPORAL_SERVICE_ADDRESS: daemon.endpoint });
     expect(runCli(["local", "start", "-d", "--runner", FIXTURE_RUNNER], env).code).toBe(0);
     const socket = path.join(home, "run", "control.sock");
     const connect = `import socket, sys

@@ -1,5 +1,5 @@
 // The runner waits for the daemon; status follows the daemon; the daemon's moods never restart the runner.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, freePort, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
@@ -10,11 +10,18 @@ afterEach(async () => {
   cleanupAll();
 });
 
+// Temporal answers throughout: these tests are about the daemon.
+let temporal: DaemonProcess;
+beforeAll(async () => {
+  temporal = await spawnDevDaemon();
+});
+afterAll(() => temporal.stop());
+
 function setup() {
   const home = tempDir();
   stopSupervisorAtEnd(home);
   const starts = path.join(tempDir("stigmer-work-"), "starts");
-  const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-ant-gate-test-123456", FIXTURE_STARTS: starts });
+  const env = cleanEnv({ STIGMER_HOME: home, ANTHROPIC_API_KEY: "sk-ant-gate-test-123456", FIXTURE_STARTS: starts, TEMPORAL_SERVICE_ADDRESS: temporal.endpoint });
   const runs = () => (existsSync(starts) ? readFileSync(starts, "utf8").trim().split("\n").filter(Boolean).length : 0);
   return { home, env, runs };
 }

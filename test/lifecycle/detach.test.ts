@@ -20,7 +20,7 @@ function setup(extra: Record<string, string> = {}) {
   const home = tempDir();
   stopSupervisorAtEnd(home);
   const work = tempDir("stigmer-work-");
-  const env = cleanEnv({ STIGMER_HOME: home, STIGMER_BACKEND_ENDPOINT: daemon.endpoint, ANTHROPIC_API_KEY: KEY, ...extra });
+  const env = cleanEnv({ STIGMER_HOME: home, STIGMER_BACKEND_ENDPOINT: daemon.endpoint, TEMPORAL_SERVICE_ADDRESS: daemon.endpoint, ANTHROPIC_API_KEY: KEY, ...extra });
   const cli = (...args: string[]) => runCli(args, env);
   const status = () => {
     const result = cli("local", "status", "--json");
@@ -107,9 +107,9 @@ describe("start --detach and its commands", () => {
     const s = setup();
     expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
     const { supervisor, groups } = s.state();
-    killGroupAtEnd(groups.runner.pid);
+    killGroupAtEnd(groups["agent-runner"].pid);
     process.kill(supervisor.pid, "SIGKILL");
-    await waitFor("the orphaned runner to be ended", () => !processAlive(groups.runner.pid), 10_000);
+    await waitFor("the orphaned runner to be ended", () => !processAlive(groups["agent-runner"].pid), 10_000);
     const again = s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`cleaned up after a supervisor that died (pid ${supervisor.pid})`);
@@ -152,7 +152,7 @@ describe("start --detach and its commands", () => {
     chmodSync(runner, 0o755);
     const result = s.cli("local", "start", "-d", "--runner", runner);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("The runner did not start: it exited with code 4");
+    expect(result.stderr).toContain("The agent-runner exited with code 4");
     expect(result.stderr).toContain("| cannot import agent");
     expect(s.status().code).toBe(3);
   });

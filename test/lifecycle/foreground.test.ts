@@ -32,7 +32,7 @@ function setup(extra: Record<string, string> = {}) {
   const home = tempDir();
   const work = tempDir("stigmer-work-");
   const starts = path.join(work, "starts");
-  const env = cleanEnv({ STIGMER_HOME: home, STIGMER_BACKEND_ENDPOINT: daemon.endpoint, ANTHROPIC_API_KEY: KEY, FIXTURE_STARTS: starts, ...extra });
+  const env = cleanEnv({ STIGMER_HOME: home, STIGMER_BACKEND_ENDPOINT: daemon.endpoint, TEMPORAL_SERVICE_ADDRESS: daemon.endpoint, ANTHROPIC_API_KEY: KEY, FIXTURE_STARTS: starts, ...extra });
   const startTimes = (): number[] =>
     existsSync(starts)
       ? readFileSync(starts, "utf8").trim().split("\n").filter(Boolean).map((line) => Number(line.split(" ")[0]) / 1e6)
@@ -64,7 +64,7 @@ function zombieChildren(pid: number): number[] {
 
 describe("the runner's environment", () => {
   test("is DESIGN.md's table, in the runner's directory, with the key from the environment", async () => {
-    const s = setup({ FIXTURE_MODE: "env", TEMPORAL_SERVICE_ADDRESS: "localhost:7233", STIGMER_LLM_MODEL: "claude-test" });
+    const s = setup({ FIXTURE_MODE: "env", STIGMER_LLM_MODEL: "claude-test" });
     const envOut = path.join(s.work, "env.json");
     s.env.FIXTURE_ENV_OUT = envOut;
     const cli = start(["--endpoint", daemon.endpoint], s.env);
@@ -81,7 +81,7 @@ describe("the runner's environment", () => {
       ANTHROPIC_API_KEY: hash,
       STIGMER_LLM_API_KEY: hash,
       PYTHONUNBUFFERED: "1",
-      TEMPORAL_SERVICE_ADDRESS: "localhost:7233",
+      TEMPORAL_SERVICE_ADDRESS: daemon.endpoint,
       STIGMER_LLM_MODEL: "claude-test",
       __cwd: path.dirname(FIXTURE_RUNNER),
     });
@@ -130,7 +130,7 @@ describe("restarts", () => {
       expect(gaps[i]!).toBeLessThan(expected * 1.2 + 5000);
     });
     const output = cli.output();
-    expect(output).toContain("The runner failed: it exited with code 3");
+    expect(output).toContain("The agent-runner failed: it exited with code 3");
     expect(output).toContain("4 quick runs in a row");
     expect(output).toContain("| fixture: exiting with 3");
     expect(output).toContain(s.runnerLog);
@@ -258,7 +258,7 @@ describe("output", () => {
     expect(cli.output()).not.toContain(KEY);
     expect(statSync(s.runnerLog).mode & 0o777).toBe(0o600);
     const supervisorLog = readFileSync(path.join(s.home, "logs", "supervisor.log"), "utf8");
-    expect(supervisorLog).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info {2}runner started \(pid \d+\)/m);
+    expect(supervisorLog).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info {2}agent-runner started \(pid \d+\)/m);
   });
 
   test("a flood of output reaches the log whole, line by line", async () => {
@@ -266,7 +266,8 @@ describe("output", () => {
     const cli = start(["--log-max-size", "100MiB"], s.env);
     expect((await cli.exited).code).toBe(0);
     const log = readFileSync(s.runnerLog);
-    const lines = log.toString("latin1").split("\n");
+    const [readyLine, ...lines] = log.toString("latin1").split("\n");
+    expect(readyLine).toBe("Worker ready, polling for tasks...");
     expect(lines).toHaveLength(200_001);
     expect(lines[0]).toStartWith("00000000 ");
     expect(lines[199_999]).toStartWith("00199999 ");
@@ -312,7 +313,7 @@ describe("platform resolution", () => {
   test("an executable runner runs without Python", async () => {
     const s = setup();
     const script = path.join(s.work, "runner.sh");
-    writeFileSync(script, `#!/bin/sh\necho "shell runner $MODE" >&2\nexit 0\n`);
+    writeFileSync(script, `#!/bin/sh\necho "Worker ready, polling for tasks..."\necho "shell runner $MODE" >&2\nexit 0\n`);
     chmodSync(script, 0o755);
     const result = runCli(["local", "start", "--runner", script], s.env);
     expect(result.code).toBe(0);

@@ -82,7 +82,8 @@ describe("the runner's output channel", () => {
     const s = setup({ FIXTURE_MODE: "flood", FIXTURE_FLOOD_MB: "30" });
     const cli = start(s.env, ["--restart", "never", "--log-max-size", "1GiB"]);
     expect((await cli.exited).code).toBe(0);
-    const lines = readFileSync(s.runnerLog, "utf8").split("\n");
+    const [readyLine, ...lines] = readFileSync(s.runnerLog, "utf8").split("\n");
+    expect(readyLine).toBe("Worker ready, polling for tasks...");
     lines.pop();
     expect(lines.length).toBe(300_000);
     lines.forEach((line, index) => {

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import type { Server } from "node:net";
 import path from "node:path";
 import { StigmerError } from "../../src/cli/errors.ts";
-import { controlRequest, controlSocketPath, listenControl } from "../../src/lifecycle/control/control.ts";
+import { controlRequest, controlSocketPath, listenControl, type ControlRequest } from "../../src/lifecycle/control/control.ts";
 import { lastLinesOfFile } from "../../src/lifecycle/process/log-tail.ts";
 import { LogFile } from "../../src/lifecycle/process/logs.ts";
 import { homeLayout } from "../../src/lifecycle/control/state-dir.ts";
@@ -138,7 +138,7 @@ describe("state file", () => {
 });
 
 describe("control socket", () => {
-  const handle = async (op: string) => ({ answered: op });
+  const handle = async (request: ControlRequest) => ({ answered: request.op, ...(request.component ? { component: request.component } : {}) });
 
   test("answers requests, and a second listener is refused as already running", async () => {
     const layout = homeLayout(tempDir());
@@ -146,6 +146,10 @@ describe("control socket", () => {
     servers.push(await listenControl(socket, layout.home, handle));
     expect(statSync(socket).mode & 0o777).toBe(0o600);
     expect(await controlRequest(socket, "status", 2000)).toEqual({ kind: "answer", result: { answered: "status" } });
+    expect(await controlRequest(socket, { op: "restart", component: "temporal" }, 2000)).toEqual({
+      kind: "answer",
+      result: { answered: "restart", component: "temporal" },
+    });
     const second = await listenControl(socket, layout.home, handle).catch((error) => error);
     expect(second).toBeInstanceOf(StigmerError);
     expect((second as StigmerError).message).toContain("already running");

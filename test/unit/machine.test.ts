@@ -10,9 +10,9 @@ import {
 } from "../../src/lifecycle/process/machine.ts";
 
 const policy: RestartPolicy = { mode: "on-failure", baseMs: 1000, maxMs: 30_000, minUptimeMs: 30_000, maxRestarts: 3 };
-const crash: Exit = { code: 1, signal: null, uptimeMs: 100 };
-const clean: Exit = { code: 0, signal: null, uptimeMs: 100 };
-const killed: Exit = { code: null, signal: "SIGKILL", uptimeMs: 100 };
+const crash: Exit = { code: 1, signal: null, uptimeMs: 100, ready: true };
+const clean: Exit = { code: 0, signal: null, uptimeMs: 100, ready: true };
+const killed: Exit = { code: null, signal: "SIGKILL", uptimeMs: 100, ready: true };
 const running = (overrides: Partial<ComponentStatus> = {}): ComponentStatus => ({ ...initialStatus(), state: "running", ...overrides });
 
 describe("decideAfterExit", () => {
@@ -66,9 +66,16 @@ describe("decideAfterExit", () => {
   });
 
   test("a run longer than min-uptime resets the streak", () => {
-    const long: Exit = { code: 1, signal: null, uptimeMs: 31_000 };
+    const long: Exit = { code: 1, signal: null, uptimeMs: 31_000, ready: true };
     const decision = decideAfterExit(running({ quickFailures: 3 }), long, policy, 0.5);
     expect(decision).toMatchObject({ action: "restart", delayMs: 1000, status: { quickFailures: 0 } });
+  });
+
+  test("a long run that never became ready is still a quick failure", () => {
+    const neverReady: Exit = { code: 1, signal: null, uptimeMs: 31_000, ready: false };
+    const decision = decideAfterExit(running({ quickFailures: 2 }), neverReady, policy, 0.5);
+    expect(decision).toMatchObject({ action: "restart", delayMs: 4000, status: { quickFailures: 3 } });
+    expect(decideAfterExit(running({ quickFailures: 3 }), neverReady, policy, 0.5).action).toBe("fail");
   });
 
   test("max-restarts 0 fails at the first quick death", () => {

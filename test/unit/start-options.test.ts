@@ -15,7 +15,47 @@ describe("resolveStartOptions", () => {
       logs: { maxBytes: 10 * 1024 * 1024, files: 5 },
       daemonTimeoutMs: 30_000,
       server: undefined,
+      model: "claude-sonnet-4.5",
+      temporal: { kind: "auto", cli: null },
+      readyLine: "Worker ready",
+      readyTimeoutMs: 60_000,
     });
+  });
+
+  test("the model: flag, then STIGMER_LLM_MODEL, then the provider's default (none for ollama)", () => {
+    expect(resolveStartOptions({ provider: "openai" }, {}).model).toBe("gpt-4o");
+    expect(resolveStartOptions({ provider: "ollama" }, {}).model).toBeNull();
+    expect(resolveStartOptions({}, { STIGMER_LLM_MODEL: "claude-opus-4" }).model).toBe("claude-opus-4");
+    expect(resolveStartOptions({ model: "anthropic:claude-3-5-haiku" }, { STIGMER_LLM_MODEL: "claude-opus-4" }).model).toBe("anthropic:claude-3-5-haiku");
+    expect(resolveStartOptions({ provider: "ollama", model: "llama3.1:8b" }, {}).model).toBe("llama3.1:8b");
+  });
+
+  test("a model whose provider prefix contradicts the provider is a usage error", () => {
+    const error = (() => {
+      try {
+        resolveStartOptions({ model: "openai:gpt-4o" }, {});
+      } catch (caught) {
+        return caught;
+      }
+    })() as StigmerError;
+    expect(error).toBeInstanceOf(StigmerError);
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain("openai model, but the provider is anthropic");
+    expect(error.fix).toContain("--provider openai");
+    expect(() => resolveStartOptions({ provider: "ollama" }, { STIGMER_LLM_MODEL: "anthropic:claude-sonnet-4.5" })).toThrow("STIGMER_LLM_MODEL");
+  });
+
+  test("--temporal auto|off|PATH, from the flag or STIGMER_TEMPORAL", () => {
+    expect(resolveStartOptions({ temporal: "off" }, {}).temporal).toEqual({ kind: "off" });
+    expect(resolveStartOptions({}, { STIGMER_TEMPORAL: "off" }).temporal).toEqual({ kind: "off" });
+    expect(resolveStartOptions({ temporal: "/opt/temporal" }, { STIGMER_TEMPORAL: "off" }).temporal).toEqual({ kind: "auto", cli: "/opt/temporal" });
+    expect(() => resolveStartOptions({ temporal: " " }, {})).toThrow("--temporal is empty");
+  });
+
+  test("--ready-line: a regular expression, or none; --ready-timeout a duration", () => {
+    expect(resolveStartOptions({ readyLine: "none" }, {}).readyLine).toBeNull();
+    expect(resolveStartOptions({ readyLine: "^ready$", readyTimeout: "2m" }, {})).toMatchObject({ readyLine: "^ready$", readyTimeoutMs: 120_000 });
+    expect(() => resolveStartOptions({ readyLine: "(unclosed" }, {})).toThrow("not a valid regular expression");
   });
 
   test("environment variables fill in what flags leave out; flags win", () => {

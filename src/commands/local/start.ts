@@ -4,18 +4,30 @@ import { colorEnabled, out } from "../../cli/output.ts";
 import { currentLayout, querySupervisor } from "../../lifecycle/control/client.ts";
 import { planStart, type StartPlan } from "../../lifecycle/start/plan.ts";
 import { resolveStartOptions } from "../../lifecycle/start/start-options.ts";
-import { renderStatus } from "../../lifecycle/control/status.ts";
+import { formatDuration } from "../../cli/duration.ts";
+import { DEFAULT_MODELS } from "../../lifecycle/start/model.ts";
+import { RUNNER } from "../../lifecycle/start/stack.ts";
+import { progressLine } from "./present/progress.ts";
+import { renderStatus } from "./present/status-table.ts";
 import { SOURCE_LABEL } from "../../secrets/chain.ts";
 import type { Keyring } from "../../secrets/keyring.ts";
 
 export default defineCommand({
-  meta: { name: "start", description: "Start the Agent Runner and keep it running (until Ctrl-C, or in the background with --detach)" },
+  meta: {
+    name: "start",
+    description:
+      "Start the local stack in order (Temporal, stigmer-server with --server, the Agent Runner), each once the one before it is ready, and keep it running (until Ctrl-C, or in the background with --detach)",
+  },
   args: {
-    detach: { type: "boolean", alias: "d", description: "Check everything here, then supervise in the background and return" },
+    detach: { type: "boolean", alias: "d", description: "Check everything here, then supervise in the background and return once the stack is ready" },
     runner: { type: "string", valueHint: "path", description: "Agent Runner: a directory with main.py, a .py file, or an executable [STIGMER_AGENT_RUNNER]" },
     python: { type: "string", valueHint: "path", description: "Python 3.11+ to run it with [STIGMER_PYTHON] (default: the runner's .venv, else python3 on PATH)" },
     endpoint: { type: "string", valueHint: "host:port", description: "Stigmer daemon address [STIGMER_BACKEND_ENDPOINT] (default: localhost:50051)" },
     provider: { type: "string", valueHint: "anthropic|openai|ollama", description: "LLM provider [STIGMER_LLM_PROVIDER] (default: anthropic)" },
+    model: { type: "string", valueHint: "name", description: "LLM model [STIGMER_LLM_MODEL] (default: claude-sonnet-4.5 for anthropic, gpt-4o for openai, the runner's own for ollama)" },
+    temporal: { type: "string", valueHint: "auto|off|path", description: "auto: use the Temporal at TEMPORAL_SERVICE_ADDRESS (localhost:7233), else run `temporal server start-dev`; off: never start one; a path: the CLI to run [STIGMER_TEMPORAL] (default: auto)" },
+    "ready-line": { type: "string", valueHint: "regex|none", description: "The runner is ready once a line of its output matches; none: once it has stayed up 0.5s (default: Worker ready)" },
+    "ready-timeout": { type: "string", valueHint: "duration", description: "How long the runner gets to print its ready line (default: 60s)" },
     workspace: { type: "string", valueHint: "dir", description: "Sandbox root for the runner [SANDBOX_ROOT_DIR] (default: $STIGMER_HOME/workspace)" },
     restart: { type: "string", valueHint: "on-failure|always|never", description: "When to restart the runner (default: on-failure)" },
     "restart-delay": { type: "string", valueHint: "duration", description: "First restart delay, doubled per quick failure (default: 1s)" },
@@ -25,9 +37,9 @@ export default defineCommand({
     "stop-timeout": { type: "string", valueHint: "duration", description: "Grace between SIGTERM and SIGKILL on stop (default: 10s)" },
     "log-max-size": { type: "string", valueHint: "size", description: "Rotate a log when it reaches this size (default: 10MiB)" },
     "log-files": { type: "string", valueHint: "n", description: "Log files kept per log, the current one included (default: 5)" },
-    "daemon-timeout": { type: "string", valueHint: "duration", description: "How long to wait for the daemon before starting the runner (default: 30s)" },
+    "daemon-timeout": { type: "string", valueHint: "duration", description: "How long to wait for the daemon and Temporal to answer (default: 30s)" },
     server: { type: "string", valueHint: "path", description: "Also supervise stigmer-server: started first, stopped last [STIGMER_SERVER_BIN]" },
-    "wait-daemon": { type: "boolean", default: true, description: "Wait for the daemon to answer before starting the runner", negativeDescription: "Start the runner without waiting for the daemon" },
+    "wait-daemon": { type: "boolean", default: true, description: "Wait for the daemon and Temporal to answer before starting the runner", negativeDescription: "Start the runner without waiting for the daemon or Temporal" },
   },
   async run({ args }) {
     const options = resolveStartOptions(
@@ -48,6 +60,10 @@ export default defineCommand({
         daemonTimeout: args["daemon-timeout"],
         waitDaemon: args["wait-daemon"],
         server: args.server,
+        model: args.model,
+        temporal: args.temporal,
+        readyLine: args["ready-line"],
+        readyTimeout: args["ready-timeout"],
       },
       process.env,
     );
@@ -56,9 +72,11 @@ export default defineCommand({
     const { canPrompt, promptKey } = await import("../../secrets/prompt.ts");
     // One keyring for looking up and for saving: one found unavailable is not offered a save.
     const keyring = keyringDisabled() ? undefined : systemKeyring();
+    const { liveTemporalProbe } = await import("../../lifecycle/start/temporal.ts");
     const plan = await planStart(options, {
       env: process.env,
       cwd: process.cwd(),
+      temporal: liveTemporalProbe(process.cwd()),
       keySources: {
         environment: (name) => process.env[name],
         keyring: keyring && ((name) => keyring.read(name)),
@@ -68,23 +86,38 @@ export default defineCommand({
     });
     if (keyring) await offerToSaveEnteredKeys(plan, keyring);
     describePlan(plan);
-    // With --server the daemon is not up yet: the supervisor starts it, then waits for it.
-    if (options.daemonTimeoutMs !== null && !options.server) {
-      const { gateOnDaemon } = await import("../../lifecycle/start/daemon-gate.ts");
-      const check = await gateOnDaemon(options.endpoint, options.daemonTimeoutMs);
-      out.info(`daemon    ${check.endpoint} ${check.status === "serving" ? "serving" : "answers (no health service)"}`);
-    }
+    await waitForUnmanagedServices(plan);
     if (args.detach) {
       const { startDetached } = await import("../../lifecycle/supervisor/detach.ts");
-      const report = await startDetached(plan);
-      out.success(`Running in the background: supervisor pid ${report.supervisor?.pid}, runner pid ${report.runner?.pid}.`);
-      out.info("See it with `stigmer local status`, its output with `stigmer local logs -f`, stop it with `stigmer local stop`.");
+      const startedAt = performance.now();
+      const report = await startDetached(plan, progressLine());
+      const pids = report.components.map((member) => `${member.name} ${member.pid}`).join(", ");
+      out.success(`Running in the background, ready in ${formatDuration(performance.now() - startedAt)}: supervisor ${report.supervisor?.pid}, ${pids}.`);
+      out.info("See it with `stigmer local status`, its output with `stigmer local logs -f [COMPONENT]`, stop it with `stigmer local stop`.");
       return;
     }
     const { runForeground } = await import("../../lifecycle/supervisor/foreground.ts");
     await runForeground(plan);
   },
 });
+
+/**
+ * The services the runner needs and the supervisor does not run: waited for here, with progress,
+ * before anything is spawned. Those the supervisor runs are waited for as they start.
+ */
+async function waitForUnmanagedServices(plan: StartPlan): Promise<void> {
+  const { options, temporal } = plan;
+  if (options.daemonTimeoutMs === null) return;
+  const { daemonTarget, gateOn, temporalTarget } = await import("../../lifecycle/start/service-gate.ts");
+  if (temporal.kind === "external" && temporal.managedBy === "--temporal off") {
+    await gateOn(temporalTarget(temporal.address), options.daemonTimeoutMs, progressLine());
+    out.info(`temporal  ${temporal.address} serving`);
+  }
+  if (!options.server) {
+    const check = await gateOn(daemonTarget(options.endpoint), options.daemonTimeoutMs, progressLine());
+    out.info(`daemon    ${check.endpoint} ${check.status === "serving" ? "serving" : "answers (no health service)"}`);
+  }
+}
 
 /** One supervisor per STIGMER_HOME: say so early, before any prompt, and show the one that runs. */
 async function refuseSecondSupervisor(): Promise<void> {
@@ -118,7 +151,18 @@ function describePlan(plan: StartPlan): void {
       ? `${plan.runner.script} with Python ${plan.python!.version} (${plan.python!.command}, from ${plan.python!.source})`
       : plan.runner.executable;
   out.info(`runner    ${runnerLine}`);
+  const { options, temporal } = plan;
+  out.info(`provider  ${options.provider}, model ${options.model ?? "the runner's own default"}${options.model !== null && options.model === DEFAULT_MODELS[options.provider] ? " (default)" : ""}`);
   for (const key of plan.keys) out.info(`key       ${key.name} ${SOURCE_LABEL[key.source]}`);
-  if (plan.server) out.info(`server    ${plan.server.command} (log ${plan.layout.serverLog})`);
-  out.info(`logs      ${plan.layout.runnerLog}`);
+  if (temporal.kind === "managed") {
+    out.info(`temporal  ${temporal.cli} ${temporal.args.join(" ")}`);
+    out.info(`          at ${temporal.address}, UI ${temporal.uiUrl}`);
+  } else {
+    out.info(`temporal  ${temporal.address} (${temporal.managedBy})`);
+  }
+  const server = plan.stack.find((member) => member.name === "stigmer-server");
+  if (server) out.info(`server    ${server.launch.command}, endpoint ${options.endpoint}`);
+  const readiness = plan.stack.find((member) => member.name === RUNNER)!.readiness;
+  if (readiness.kind === "line") out.info(`ready     when the runner prints /${readiness.pattern}/ (within ${formatDuration(readiness.timeoutMs)})`);
+  out.info(`logs      ${plan.stack.map((member) => member.log).join(", ")}`);
 }

@@ -2,12 +2,13 @@ import { defineCommand } from "citty";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
 import { colorEnabled, out } from "../../cli/output.ts";
 import { currentLayout, querySupervisor } from "../../lifecycle/control/client.ts";
-import { renderStatus, type StatusReport } from "../../lifecycle/control/status.ts";
+import type { StatusReport } from "../../lifecycle/control/status.ts";
+import { renderStatus } from "./present/status-table.ts";
 import { DEFAULT_ENDPOINT } from "../../lifecycle/start/start-options.ts";
 import { formatEndpoint, parseEndpoint } from "../../cli/values.ts";
 
 export default defineCommand({
-  meta: { name: "status", description: "Show the supervisor, the runner and the daemon" },
+  meta: { name: "status", description: "Show the supervisor, every component of the stack (state, pid, restarts, readiness) and the daemon" },
   args: {
     json: { type: "boolean", description: "Print JSON (the format in DESIGN.md)" },
     endpoint: { type: "string", valueHint: "host:port", description: "Daemon to check when no supervisor runs [STIGMER_BACKEND_ENDPOINT] (default: localhost:50051)" },
@@ -22,7 +23,7 @@ export default defineCommand({
     const report: StatusReport =
       query.kind === "running"
         ? query.report
-        : { supervisor: null, runner: null, daemon: null, logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog } };
+        : { supervisor: null, runner: null, daemon: null, logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog }, components: [] };
     // Before the supervisor's first check has finished, or with none running, check here.
     if (report.daemon === null) {
       const endpoint = formatEndpoint(parseEndpoint(args.endpoint ?? (process.env.STIGMER_BACKEND_ENDPOINT?.trim() || DEFAULT_ENDPOINT)));

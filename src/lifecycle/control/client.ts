@@ -36,9 +36,9 @@ function notRunning(): StigmerError {
   });
 }
 
-/** `restart`: a new runner process, keys kept in the supervisor's memory. */
-export async function restartRunner(layout: HomeLayout): Promise<StatusReport> {
-  const reply = await controlRequest(controlSocketPath(layout), "restart", 120_000);
+/** `restart`: a new process for one component, keys kept in the supervisor's memory. */
+export async function restartComponent(layout: HomeLayout, component: string): Promise<StatusReport> {
+  const reply = await controlRequest(controlSocketPath(layout), { op: "restart", component }, 120_000);
   if (reply.kind === "answer") return reply.result as StatusReport;
   if (reply.kind === "refused") throw new StigmerError(`The supervisor refused to restart: ${reply.error}.`);
   if (reply.kind === "timeout") throw new StigmerError("The supervisor did not finish the restart within 2 minutes.", { fix: "See stigmer local logs --supervisor." });

@@ -8,6 +8,11 @@ import { ensurePrivateDir, type HomeLayout } from "./state-dir.ts";
 
 export type ControlOp = "status" | "restart" | "stop";
 export const CONTROL_OPS: readonly ControlOp[] = ["status", "restart", "stop"];
+/** One request: what to do, and to which component (`restart`; the runner when absent). */
+export interface ControlRequest {
+  op: ControlOp;
+  component?: string;
+}
 
 /** Unix socket paths are limited to 104 bytes on macOS and 108 on Linux, terminator included. */
 const MAX_SOCKET_PATH = 100;
@@ -40,7 +45,7 @@ export function alreadyRunningError(home: string): StigmerError {
 export async function listenControl(
   socketPath: string,
   home: string,
-  handle: (op: ControlOp) => Promise<unknown>,
+  handle: (request: ControlRequest) => Promise<unknown>,
 ): Promise<Server> {
   const windows = process.platform === "win32";
   if (!windows) ensurePrivateDir(path.dirname(socketPath));
@@ -121,7 +126,7 @@ function listen(server: Server, socketPath: string): Promise<NodeJS.ErrnoExcepti
 
 const MAX_REQUEST_BYTES = 1024;
 
-function createControlServer(handle: (op: ControlOp) => Promise<unknown>): Server {
+function createControlServer(handle: (request: ControlRequest) => Promise<unknown>): Server {
   return createServer((socket: Socket) => {
     let buffer = "";
     socket.setEncoding("utf8");
@@ -139,12 +144,13 @@ function createControlServer(handle: (op: ControlOp) => Promise<unknown>): Serve
   });
 }
 
-async function answer(socket: Socket, line: string, handle: (op: ControlOp) => Promise<unknown>): Promise<void> {
+async function answer(socket: Socket, line: string, handle: (request: ControlRequest) => Promise<unknown>): Promise<void> {
   let reply: unknown;
   try {
-    const request = JSON.parse(line) as { op?: unknown };
+    const request = JSON.parse(line) as { op?: unknown; component?: unknown };
     if (!CONTROL_OPS.includes(request.op as ControlOp)) throw new Error(`unknown request ${JSON.stringify(request.op)}`);
-    reply = { ok: true, result: await handle(request.op as ControlOp) };
+    if (request.component !== undefined && typeof request.component !== "string") throw new Error("component must be a name");
+    reply = { ok: true, result: await handle({ op: request.op as ControlOp, component: request.component }) };
   } catch (error) {
     reply = { ok: false, error: (error as Error).message };
   }
@@ -167,7 +173,8 @@ function answers(socketPath: string): Promise<boolean> {
 export type ControlReply = { kind: "answer"; result: unknown } | { kind: "refused"; error: string } | { kind: "no-supervisor" } | { kind: "timeout" };
 
 /** Sends one request to the supervisor and waits for its one-line answer. */
-export function controlRequest(socketPath: string, op: ControlOp, timeoutMs: number): Promise<ControlReply> {
+export function controlRequest(socketPath: string, request: ControlOp | ControlRequest, timeoutMs: number): Promise<ControlReply> {
+  const message = typeof request === "string" ? { op: request } : request;
   return new Promise((resolve) => {
     const socket = createConnection(socketPath);
     let text = "";
@@ -181,7 +188,7 @@ export function controlRequest(socketPath: string, op: ControlOp, timeoutMs: num
     };
     const timer = setTimeout(() => finish({ kind: "timeout" }), timeoutMs);
     socket.setEncoding("utf8");
-    socket.once("connect", () => socket.write(`${JSON.stringify({ op })}\n`));
+    socket.once("connect", () => socket.write(`${JSON.stringify(message)}\n`));
     socket.on("data", (chunk: string) => {
       text += chunk;
       const newline = text.indexOf("\n");

@@ -10,7 +10,8 @@ export interface HomeLayout {
   workspace: string;
   runnerLog: string;
   supervisorLog: string;
-  serverLog: string;
+  /** The managed Temporal dev server's database. */
+  temporalDir: string;
   stateFile: string;
   controlSocket: string;
 }
@@ -23,12 +24,17 @@ export function homeLayout(home: string): HomeLayout {
     runDir,
     logsDir,
     workspace: join(home, "workspace"),
-    runnerLog: join(logsDir, "agent-runner.log"),
+    runnerLog: componentLog(logsDir, "agent-runner"),
     supervisorLog: join(logsDir, "supervisor.log"),
-    serverLog: join(logsDir, "stigmer-server.log"),
+    temporalDir: join(home, "temporal"),
     stateFile: join(runDir, "supervisor.json"),
     controlSocket: join(runDir, "control.sock"),
   };
+}
+
+/** Each component logs to `logs/<name>.log`: `stigmer local logs NAME` finds it by the same rule. */
+export function componentLog(logsDir: string, name: string): string {
+  return join(logsDir, `${name}.log`);
 }
 
 const PRIVATE_DIR = 0o700;

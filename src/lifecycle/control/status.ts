@@ -1,14 +1,14 @@
-import { formatDuration } from "../../cli/duration.ts";
-import { paint } from "../../cli/output.ts";
 import type { DaemonCheck } from "../../daemon/health.ts";
 import type { Component } from "../process/component.ts";
 import type { ComponentState } from "../process/machine.ts";
-
 
 export interface ComponentReport {
   state: ComponentState;
   pid: number | null;
   restarts: number;
+  /** Whether the current run is ready (Temporal serving, the daemon answering, the runner's ready line). */
+  ready: boolean;
+  readyAt: string | null;
   lastExitCode: number | null;
   lastSignal: string | null;
   uptimeMs: number | null;
@@ -18,80 +18,61 @@ export interface ComponentReport {
   stderrTail: string[];
 }
 
+/** One entry of `components` (shared/DESIGN.md, "Status"). */
+export interface StackMemberReport {
+  name: string;
+  state: ComponentState;
+  pid: number | null;
+  restarts: number;
+  ready: boolean;
+  readyAt: string | null;
+  lastExitCode: number | null;
+  lastSignal: string | null;
+  log: string;
+}
+
 /** `stigmer local status --json` (shared/DESIGN.md, "Status"). */
 export interface StatusReport {
   supervisor: { pid: number; startedAt: string; version: string } | null;
+  /** The Agent Runner, in the shape scripts have read since the first version. */
   runner: ComponentReport | null;
-  server?: ComponentReport | null;
   daemon: DaemonCheck | null;
   /** `problem`: why a log cannot be written right now (disk full, say); the runner runs on regardless. */
-  logs: { runner: string; supervisor: string; server?: string; problem?: string };
+  logs: { runner: string; supervisor: string; problem?: string };
+  /** Every supervised component, in start order. */
+  components: StackMemberReport[];
 }
 
 export function componentReport(component: Component, now: number): ComponentReport {
-  const running = component.state === "running" && component.startedAt !== null;
+  const up = (component.state === "running" || component.state === "starting") && component.startedAt !== null && component.pid !== null;
   return {
     state: component.state,
     pid: component.pid,
     restarts: component.status.restarts,
+    ready: component.ready,
+    readyAt: component.readyAt,
     lastExitCode: component.status.lastExit?.code ?? null,
     lastSignal: component.status.lastExit?.signal ?? null,
-    uptimeMs: running ? Math.round(now - component.startedAt!) : null,
+    uptimeMs: up ? Math.round(now - component.startedAt!) : null,
     nextRestartInMs: component.nextRestartAt === null ? null : Math.max(0, Math.round(component.nextRestartAt - now)),
     command: component.command,
     stderrTail: component.stderrTail,
   };
 }
 
-const STATE_COLOR: Record<string, "green" | "yellow" | "red" | "dim"> = {
-  running: "green",
-  serving: "green",
-  reachable: "green",
-  starting: "yellow",
-  backoff: "yellow",
-  stopping: "yellow",
-  "not-serving": "yellow",
-  stopped: "dim",
-  "not running": "dim",
-  failed: "red",
-  unreachable: "red",
-};
-
-function describeComponent(report: ComponentReport): string {
-  const parts: string[] = [];
-  if (report.pid !== null) parts.push(`pid ${report.pid}`);
-  if (report.uptimeMs !== null) parts.push(`up ${formatDuration(report.uptimeMs)}`);
-  parts.push(`${report.restarts} restart${report.restarts === 1 ? "" : "s"}`);
-  if (report.lastExitCode !== null) parts.push(`last exit code ${report.lastExitCode}`);
-  if (report.lastSignal !== null) parts.push(`last killed by ${report.lastSignal}`);
-  if (report.nextRestartInMs !== null) parts.push(`next try in ${formatDuration(report.nextRestartInMs)}`);
-  return parts.join(", ");
-}
-
-/** The human form: a short aligned table, coloured when `color`. */
-export function renderStatus(report: StatusReport, color: boolean): string {
-  const rows: [string, string, string][] = [];
-  const supervisor = report.supervisor;
-  rows.push(
-    supervisor
-      ? ["supervisor", "running", `pid ${supervisor.pid}, since ${supervisor.startedAt}, v${supervisor.version}`]
-      : ["supervisor", "not running", "start it with: stigmer local start --detach"],
-  );
-  if (report.server) rows.push(["server", report.server.state, describeComponent(report.server)]);
-  if (report.runner) rows.push(["runner", report.runner.state, describeComponent(report.runner)]);
-  if (report.daemon) {
-    rows.push(["daemon", report.daemon.status, [report.daemon.endpoint, report.daemon.detail].filter(Boolean).join(": ")]);
-  }
-  const nameWidth = Math.max(...rows.map(([name]) => name.length));
-  const stateWidth = Math.max(...rows.map(([, state]) => state.length));
-  const lines = rows.map(([name, state, detail]) => {
-    const painted = paint(STATE_COLOR[state] ?? "dim", state.padEnd(stateWidth), color);
-    return `${name.padEnd(nameWidth)}  ${painted}  ${detail}`.trimEnd();
+export function stackReport(members: readonly { component: Component; log: string }[], now: number): StackMemberReport[] {
+  return members.map(({ component, log }) => {
+    const report = componentReport(component, now);
+    return {
+      name: component.spec.name,
+      state: report.state,
+      pid: report.pid,
+      restarts: report.restarts,
+      ready: report.ready,
+      readyAt: report.readyAt,
+      lastExitCode: report.lastExitCode,
+      lastSignal: report.lastSignal,
+      log,
+    };
   });
-  if (report.runner && report.runner.stderrTail.length > 0 && report.runner.state !== "running") {
-    lines.push("", "last stderr lines of the runner:", ...report.runner.stderrTail.map((line) => `  | ${line}`));
-  }
-  lines.push("", `logs  ${report.logs.runner}`, `      ${report.logs.supervisor}`);
-  if (report.logs.problem) lines.push(paint("yellow", `      ${report.logs.problem}`, color));
-  return `${lines.join("\n")}\n`;
 }

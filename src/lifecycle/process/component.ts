@@ -19,20 +19,32 @@ export interface OutputSink {
   stderr(lines: Buffer): void;
 }
 
+/** How a run shows it can be relied on. */
+export type ReadinessCheck =
+  /** It has stayed up this long. */
+  | { kind: "uptime"; afterMs: number }
+  /** A line of its (redacted) output matches. */
+  | { kind: "line"; pattern: RegExp }
+  /** `wait` resolves true once it answers (Temporal, stigmer-server); it is aborted when the run ends. */
+  | { kind: "probe"; wait(signal: AbortSignal): Promise<boolean> };
+
 export interface ComponentSpec {
-  /** `runner`, `server`: how logs and status name it. */
+  /** `temporal`, `stigmer-server`, `agent-runner`: how logs, status and restart name it. */
   name: string;
   launch: LaunchSpec;
   policy: RestartPolicy;
   stopTimeoutMs: number;
   redact: Redactor;
   output: OutputSink;
-  /** Resolves once the component can be relied on (stigmer-server: its endpoint answers); rejects if it never is. */
-  ready?: (signal: AbortSignal) => Promise<void>;
+  readiness: ReadinessCheck;
 }
+
+/** How a wait for readiness ended. */
+export type ReadyOutcome = { kind: "ready" } | { kind: "exited"; exit: Exit; error?: string } | { kind: "stopped" } | { kind: "timeout" };
 
 export type ComponentEvent =
   | { type: "spawned"; pid: number }
+  | { type: "ready"; pid: number; afterMs: number }
   | { type: "exited"; exit: Exit; error?: string; next: "restart"; delayMs: number }
   | { type: "exited"; exit: Exit; error?: string; next: "stop" | "fail" }
   | { type: "stopping"; pid: number }
@@ -68,6 +80,9 @@ export class Component {
   startedAt: number | null = null;
   nextRestartAt: number | null = null;
   stderrTail: string[] = [];
+  /** Whether the current run is ready; `readyAt` is when it became so. */
+  ready = false;
+  readyAt: string | null = null;
 
   private current: { process: LaunchedProcess; done: Promise<void> } | null = null;
   /** Counts spawns, so that the end of an old run never acts on a newer one. */
@@ -75,6 +90,7 @@ export class Component {
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private stopping = false;
   private readinessWait: AbortController | null = null;
+  private readyWaiters: ((outcome: ReadyOutcome) => void)[] = [];
   private resolveSettled!: (state: ComponentState) => void;
   readonly settled: Promise<ComponentState> = new Promise((resolve) => (this.resolveSettled = resolve));
 
@@ -98,22 +114,60 @@ export class Component {
     this.spawn();
   }
 
-  /** Waits for `spec.ready`, if any; gives up when the component stops or fails meanwhile. */
-  async ready(): Promise<void> {
-    if (!this.spec.ready) return;
-    const abandon = new AbortController();
-    this.readinessWait = abandon;
-    try {
-      await this.spec.ready(abandon.signal);
-    } finally {
-      this.readinessWait = null;
+  /** Until the current run is ready, or ends first, or `timeoutMs` passes. */
+  untilReady(timeoutMs: number): Promise<ReadyOutcome> {
+    if (this.ready) return Promise.resolve({ kind: "ready" });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish({ kind: "timeout" }), timeoutMs);
+      const finish = (outcome: ReadyOutcome) => {
+        clearTimeout(timer);
+        this.readyWaiters = this.readyWaiters.filter((waiter) => waiter !== finish);
+        resolve(outcome);
+      };
+      this.readyWaiters.push(finish);
+    });
+  }
+
+  private tellWaiters(outcome: ReadyOutcome): void {
+    for (const waiter of [...this.readyWaiters]) waiter(outcome);
+  }
+
+  private markReady(generation: number): void {
+    if (this.ready || generation !== this.generation || this.pid === null || this.stopping) return;
+    this.ready = true;
+    this.readyAt = new Date().toISOString();
+    if (this.state === "starting") this.setState("running");
+    this.onEvent({ type: "ready", pid: this.pid, afterMs: this.io.now() - (this.startedAt ?? this.io.now()) });
+    this.tellWaiters({ kind: "ready" });
+  }
+
+  private watchReadiness(generation: number): void {
+    const { readiness } = this.spec;
+    if (readiness.kind === "uptime") {
+      setTimeout(() => this.markReady(generation), readiness.afterMs);
+    } else if (readiness.kind === "probe") {
+      const wait = new AbortController();
+      this.readinessWait = wait;
+      void readiness.wait(wait.signal).then(
+        (answered) => answered && this.markReady(generation),
+        () => {},
+      );
     }
+  }
+
+  /** Lines are matched per line after redaction, and only until the run is ready. */
+  private matchReadyLine(lines: Buffer, generation: number): void {
+    const { readiness } = this.spec;
+    if (this.ready || readiness.kind !== "line" || generation !== this.generation) return;
+    readiness.pattern.lastIndex = 0;
+    if (readiness.pattern.test(lines.toString("utf8"))) this.markReady(generation);
   }
 
   /** Stops the process group: SIGTERM, the grace period, then SIGKILL. Idempotent. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.readinessWait?.abort();
+    this.tellWaiters({ kind: "stopped" });
     this.cancelRestart();
     const current = this.current;
     if (!current) {
@@ -141,11 +195,17 @@ export class Component {
     const process = this.io.launch(this.spec.launch);
     this.pid = process.pid > 0 ? process.pid : null;
     this.startedAt = this.io.now();
+    this.ready = false;
+    this.readyAt = null;
     const outputDone = Promise.all([
-      this.pipe(process.stdout, (lines) => this.spec.output.stdout(lines)),
+      this.pipe(process.stdout, (lines) => {
+        this.spec.output.stdout(lines);
+        this.matchReadyLine(lines, generation);
+      }),
       this.pipe(process.stderr, (lines) => {
         this.stderrTail = [...this.stderrTail, ...lastLines(lines, STDERR_TAIL_LINES)].slice(-STDERR_TAIL_LINES);
         this.spec.output.stderr(lines);
+        this.matchReadyLine(lines, generation);
       }),
     ]);
     const done = process.exited.then(async (exit) => {
@@ -155,8 +215,9 @@ export class Component {
     });
     this.current = { process, done };
     if (this.pid !== null) {
-      this.setState("running");
+      this.setState("starting");
       this.onEvent({ type: "spawned", pid: this.pid });
+      this.watchReadiness(generation);
     }
   }
 
@@ -176,16 +237,20 @@ export class Component {
   }
 
   private async afterExit(process: LaunchedProcess, processExit: ProcessExit, uptimeMs: number, generation: number): Promise<void> {
+    const wasReady = this.ready && generation === this.generation;
     if (this.current?.process === process) {
       this.pid = null;
       this.current = null;
+      this.ready = false;
+      this.readinessWait?.abort();
     }
     const superseded = () => this.stopping || generation !== this.generation;
     if (superseded()) return;
     // Whatever the runner left behind in its group would hold ports and files the next run needs.
     if (process.pid > 0 && groupAlive(process.pid)) await terminateGroup(process.pid, this.spec.stopTimeoutMs);
     if (superseded()) return;
-    const exit: Exit = { code: processExit.code, signal: processExit.signal, uptimeMs };
+    const exit: Exit = { code: processExit.code, signal: processExit.signal, uptimeMs, ready: wasReady };
+    if (!wasReady) this.tellWaiters({ kind: "exited", exit, error: processExit.error });
     const decision = decideAfterExit(this.status, exit, this.spec.policy, this.io.random());
     this.status = decision.status;
     if (decision.action === "restart") {

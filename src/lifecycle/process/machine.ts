@@ -17,6 +17,8 @@ export interface Exit {
   code: number | null;
   signal: string | null;
   uptimeMs: number;
+  /** Whether the run had become ready; a run that dies before it is ready is a quick failure, however long it took. */
+  ready: boolean;
 }
 
 /** What the supervisor knows about one component; the status JSON is made from it. */
@@ -58,7 +60,7 @@ export function decideAfterExit(
     const state = clean ? "stopped" : "failed";
     return { action: clean ? "stop" : "fail", status: { ...status, state, lastExit: exit } };
   }
-  const quick = exit.uptimeMs < policy.minUptimeMs;
+  const quick = !exit.ready || exit.uptimeMs < policy.minUptimeMs;
   const quickFailures = quick ? status.quickFailures + 1 : 0;
   if (quickFailures > policy.maxRestarts) {
     return { action: "fail", status: { ...status, state: "failed", quickFailures, lastExit: exit } };

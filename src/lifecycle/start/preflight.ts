@@ -6,7 +6,9 @@ import { resolvePython } from "../../platform/python.ts";
 import { resolveRunner, type RunnerTarget } from "../../platform/runner.ts";
 import type { KeyringAnswer } from "../../secrets/chain.ts";
 import { keyNamesFor } from "../../secrets/providers.ts";
-import type { StartOptions } from "./start-options.ts";
+import { DEFAULT_MODELS } from "./model.ts";
+import type { StartOptions, TemporalMode } from "./start-options.ts";
+import { noTemporalError, temporalAddress } from "./temporal.ts";
 import type { HomeLayout } from "../control/state-dir.ts";
 
 export type Verdict = "pass" | "warn" | "fail";
@@ -26,6 +28,12 @@ export interface PreflightIo {
   /** Absent when the keyring is switched off. */
   keyring?: (name: string) => Promise<KeyringAnswer>;
   checkDaemon(endpoint: string): Promise<DaemonCheck>;
+  /** Temporal's health at the address (its workflow service). */
+  checkTemporal(address: string): Promise<DaemonCheck>;
+  /** The Temporal CLI `--temporal` would run, or null. */
+  findTemporalCli(given: string | null): string | null;
+  /** The flag to use when the daemon answers where newer stigmer-server builds listen. */
+  newerServerHint(endpoint: string): Promise<string | null>;
   /** Whether `start` could ask for a missing key. */
   terminal: boolean;
 }
@@ -42,6 +50,8 @@ function fromError(check: string, error: unknown): CheckResult {
 /** Every check `local start` makes before it spawns, each with a verdict and a fix. */
 export async function runPreflight(options: StartOptions, layout: HomeLayout, io: PreflightIo): Promise<CheckResult[]> {
   const daemon = io.checkDaemon(options.endpoint);
+  const address = temporalAddress(io.env);
+  const temporal = io.checkTemporal(address);
   const results: CheckResult[] = [];
   let runner: RunnerTarget | null = null;
   try {
@@ -59,8 +69,11 @@ export async function runPreflight(options: StartOptions, layout: HomeLayout, io
     }
   }
   results.push(checkHome(layout.home, io.uid));
+  results.push(describeModel(options));
   results.push(...(await checkKeys(options, io)));
-  results.push(describeDaemon(await daemon));
+  results.push(describeTemporal(await temporal, options.temporal, io.findTemporalCli(options.temporal.kind === "auto" ? options.temporal.cli : null)));
+  const daemonCheck = await daemon;
+  results.push(describeDaemon(daemonCheck, daemonCheck.status === "unreachable" ? await io.newerServerHint(options.endpoint) : null));
   return results;
 }
 
@@ -126,8 +139,27 @@ async function checkKeys(options: StartOptions, io: PreflightIo): Promise<CheckR
   return results;
 }
 
-export function describeDaemon(check: DaemonCheck): CheckResult {
-  const fix = `Start stigmer-server, or point --endpoint / STIGMER_BACKEND_ENDPOINT at it (newer builds listen on localhost:7234).`;
+function describeModel(options: StartOptions): CheckResult {
+  if (options.model === null) return pass("model", `the runner's own default (${options.provider})`);
+  const isDefault = options.model === DEFAULT_MODELS[options.provider];
+  return pass("model", `${options.model}${isDefault ? ` (default for ${options.provider})` : ""}`);
+}
+
+/** Temporal: answering is a pass; absent is fine when `start` can run a dev server, else a failure with the ways out. */
+export function describeTemporal(check: DaemonCheck, mode: TemporalMode, cli: string | null): CheckResult {
+  if (check.status === "serving") return pass("temporal", `${check.endpoint} serving`);
+  const why = `${check.endpoint} ${check.status === "unreachable" ? "unreachable" : "not serving"}: ${check.detail ?? check.status}`;
+  if (mode.kind === "off") {
+    return fail("temporal", `${why} (--temporal off)`, "Start Temporal (temporal server start-dev), or let stigmer run one with --temporal auto.");
+  }
+  if (cli) return pass("temporal", `${why}; start will run ${cli} server start-dev`);
+  if (mode.cli) return fail("temporal", `${why}; --temporal ${mode.cli} is not an executable file`, "Give the path of the Temporal CLI, or --temporal auto.");
+  const error = noTemporalError(check.endpoint);
+  return fail("temporal", `${why}; no temporal CLI on PATH`, error.fix ?? null);
+}
+
+export function describeDaemon(check: DaemonCheck, hint: string | null = null): CheckResult {
+  const fix = hint ?? `Start stigmer-server, or point --endpoint / STIGMER_BACKEND_ENDPOINT at it (newer builds listen on localhost:7234).`;
   switch (check.status) {
     case "serving":
       return pass("daemon", `${check.endpoint} serving`);

@@ -4,6 +4,10 @@ import type { Provider } from "../../secrets/providers.ts";
 export interface RunnerEnvSettings {
   endpoint: string;
   provider: Provider;
+  /** STIGMER_LLM_MODEL; null leaves the variable as the user's environment has it (ollama). */
+  model: string | null;
+  /** Where the runner finds Temporal (TEMPORAL_SERVICE_ADDRESS). */
+  temporalAddress: string;
   /** Absolute path of the sandbox root. */
   workspace: string;
   keys: readonly ResolvedKey[];
@@ -24,6 +28,8 @@ export function buildRunnerEnv(base: Readonly<Record<string, string | undefined>
   env.STIGMER_BACKEND_ENDPOINT = settings.endpoint;
   if (!env.STIGMER_API_KEY) env.STIGMER_API_KEY = DUMMY_STIGMER_API_KEY;
   env.STIGMER_LLM_PROVIDER = settings.provider;
+  if (settings.model !== null) env.STIGMER_LLM_MODEL = settings.model;
+  env.TEMPORAL_SERVICE_ADDRESS = settings.temporalAddress;
   for (const key of settings.keys) env[key.name] = key.value;
   const [llmKey] = settings.keys;
   if (llmKey) env.STIGMER_LLM_API_KEY = llmKey.value;

@@ -2,10 +2,16 @@ import { parseDuration } from "../../cli/duration.ts";
 import { usageError } from "../../cli/errors.ts";
 import { formatEndpoint, parseChoice, parseCount, parseEndpoint, parseSize } from "../../cli/values.ts";
 import { PROVIDERS, type Provider } from "../../secrets/providers.ts";
+import { resolveModel } from "./model.ts";
 import type { LogRotation } from "../process/logs.ts";
 import { RESTART_MODES, type RestartPolicy } from "../process/machine.ts";
 
 export const DEFAULT_ENDPOINT = "localhost:50051";
+/** What the real Agent Runner prints once it polls Temporal for work. */
+export const DEFAULT_READY_LINE = "Worker ready";
+
+/** `--temporal`: find or start a dev server (`auto`), leave Temporal to the user (`off`), or the CLI to start it with. */
+export type TemporalMode = { kind: "auto"; cli: string | null } | { kind: "off" };
 
 /** `local start`'s flags as citty hands them over: strings, booleans, or absent. */
 export interface StartFlags {
@@ -25,6 +31,10 @@ export interface StartFlags {
   daemonTimeout?: string;
   waitDaemon?: boolean;
   server?: string;
+  model?: string;
+  temporal?: string;
+  readyLine?: string;
+  readyTimeout?: string;
 }
 
 export interface StartOptions {
@@ -32,6 +42,8 @@ export interface StartOptions {
   python: string | undefined;
   endpoint: string;
   provider: Provider;
+  /** STIGMER_LLM_MODEL for the runner; null leaves the runner's own default (ollama). */
+  model: string | null;
   workspace: string | undefined;
   policy: RestartPolicy;
   stopTimeoutMs: number;
@@ -40,6 +52,10 @@ export interface StartOptions {
   server: string | undefined;
   /** How long to wait for the daemon before the first spawn; null: do not wait. */
   daemonTimeoutMs: number | null;
+  temporal: TemporalMode;
+  /** The runner is ready once a line of its output matches (a RegExp source); null: ready once spawned. */
+  readyLine: string | null;
+  readyTimeoutMs: number;
 }
 
 /** Flags first, then their environment variables, then the defaults of shared/DESIGN.md. Pure. */
@@ -71,11 +87,13 @@ export function resolveStartOptions(flags: StartFlags, env: Readonly<Record<stri
   if (flags.workspace !== undefined && flags.workspace.trim() === "") {
     throw usageError("--workspace is empty.", "Give a directory, or leave the flag out for $STIGMER_HOME/workspace.");
   }
+  const modelText = pick(flags.model, "STIGMER_LLM_MODEL");
   return {
     runner: pick(flags.runner, "STIGMER_AGENT_RUNNER"),
     python: pick(flags.python, "STIGMER_PYTHON"),
     endpoint: formatEndpoint(parseEndpoint(endpointText, flags.endpoint !== undefined ? "--endpoint" : "STIGMER_BACKEND_ENDPOINT")),
     provider,
+    model: resolveModel(provider, modelText, flags.model !== undefined ? "--model" : "STIGMER_LLM_MODEL"),
     workspace,
     policy,
     stopTimeoutMs: parseDuration(flags.stopTimeout ?? "10s", "--stop-timeout"),
@@ -85,5 +103,27 @@ export function resolveStartOptions(flags: StartFlags, env: Readonly<Record<stri
     },
     server: pick(flags.server, "STIGMER_SERVER_BIN"),
     daemonTimeoutMs: flags.waitDaemon === false ? null : parseDuration(flags.daemonTimeout ?? "30s", "--daemon-timeout"),
+    temporal: parseTemporalMode(pick(flags.temporal, "STIGMER_TEMPORAL") ?? "auto", flags.temporal !== undefined ? "--temporal" : "STIGMER_TEMPORAL"),
+    readyLine: parseReadyLine(flags.readyLine ?? DEFAULT_READY_LINE),
+    readyTimeoutMs: parseDuration(flags.readyTimeout ?? "60s", "--ready-timeout"),
   };
+}
+
+function parseTemporalMode(text: string, flag: string): TemporalMode {
+  const value = text.trim();
+  if (value === "auto") return { kind: "auto", cli: null };
+  if (value === "off") return { kind: "off" };
+  if (value === "") throw usageError(`${flag} is empty.`, `Give auto, off, or the path of the temporal CLI.`);
+  return { kind: "auto", cli: value };
+}
+
+function parseReadyLine(text: string): string | null {
+  if (text === "none") return null;
+  if (text.trim() === "") throw usageError("--ready-line is empty.", 'Give a pattern (default "Worker ready"), or none for a runner that prints nothing.');
+  try {
+    new RegExp(text);
+  } catch (error) {
+    throw usageError(`--ready-line is not a valid regular expression: ${(error as Error).message}.`, "Escape special characters, e.g. --ready-line 'Worker ready\\.'");
+  }
+  return text;
 }

@@ -4,13 +4,10 @@ import { SupervisorHost } from "./host.ts";
 import { LogFile, supervisorLine } from "../process/logs.ts";
 import type { StartPlan } from "../start/plan.ts";
 import type { StatusReport } from "../control/status.ts";
-import { describeExit, type SupervisorLog } from "./supervisor.ts";
+import type { SupervisorLog } from "./supervisor.ts";
 
 /** What the background supervisor tells the `start --detach` that launched it, as one JSON line. */
 export type HandOverReply = { ready: StatusReport } | { error: string; fix?: string };
-
-/** The runner counts as started once it has stayed up this long (or `--min-uptime`, if shorter). */
-export const READY_AFTER_MS = 500;
 
 function fileLog(file: LogFile): SupervisorLog {
   const write = (level: "info" | "warn" | "error") => (message: string) => file.write(supervisorLine(level, message));
@@ -73,19 +70,18 @@ export async function runBackground(): Promise<number> {
   process.on("SIGHUP", () => {});
   log.info(`background supervisor ${process.pid} started (stigmer ${host.status().supervisor?.version})`);
   const failure = await host.start().then(
-    () => {
-      void host.watchDaemon();
-      return waitUntilUp(host, Math.min(READY_AFTER_MS, plan.options.policy.minUptimeMs || READY_AFTER_MS));
-    },
-    (error: unknown) => (error instanceof StigmerError ? error.message : String(error)),
+    () => null,
+    (error: unknown) => (error instanceof StigmerError ? error : new StigmerError(String(error))),
   );
   if (failure) {
-    log.error(`did not come up: ${failure}`);
+    log.error(`did not come up: ${failure.message}`);
     await host.shutdown();
-    answer({ error: failure, fix: `Read ${plan.layout.supervisorLog} and ${plan.layout.runnerLog}, fix the cause, and start again.` });
+    answer({ error: failure.message, fix: failure.fix ?? `Read ${plan.layout.supervisorLog}, fix the cause, and start again.` });
     supervisorFile.close();
     return 1;
   }
+  log.info(`stack ready: ${host.supervisor.components.map((component) => component.spec.name).join(" → ")}`);
+  void host.watchDaemon();
   answer({ ready: host.status() });
 
   void host.supervisor.settled().then(({ component, state }) => {
@@ -97,22 +93,4 @@ export async function runBackground(): Promise<number> {
   log.info("background supervisor stopped");
   supervisorFile.close();
   return 0;
-}
-
-/** Null once the runner has been running for `readyAfterMs`; else what went wrong, with its last stderr lines. */
-async function waitUntilUp(host: SupervisorHost, readyAfterMs: number): Promise<string | null> {
-  for (;;) {
-    const runner = host.runner;
-    if (runner.state === "running" && runner.startedAt !== null && performance.now() - runner.startedAt >= readyAfterMs) return null;
-    if (runner.state !== "running" && runner.state !== "starting") {
-      const exit = runner.status.lastExit;
-      return `The runner did not start: it ${exit ? describeExit(exit) : `is ${runner.state}`}.${stderrTail(host)}`;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function stderrTail(host: SupervisorHost): string {
-  const tail = host.runner.stderrTail;
-  return tail.length ? `\nLast lines of its stderr:\n${tail.map((line) => `  | ${line}`).join("\n")}` : "";
 }

@@ -1,24 +1,27 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { formatDuration } from "../../cli/duration.ts";
 import { StigmerError } from "../../cli/errors.ts";
 import { backgroundRuntimeEnv, selfCommand } from "../../platform/self.ts";
 import type { HandOverReply } from "./background.ts";
 import type { StartPlan } from "../start/plan.ts";
+import type { ProgressLine } from "../start/service-gate.ts";
+import { longestStart } from "../start/stack.ts";
 import { closeQuietly, openPrivateAppend } from "../control/state-dir.ts";
 import type { StatusReport } from "../control/status.ts";
 
 /** Hidden command the background supervisor runs as. */
 export const SUPERVISE_COMMAND = ["local", "__supervise"];
 
-/** How long `start --detach` waits for the background supervisor's answer. */
-const HAND_OVER_TIMEOUT_MS = 60_000;
+/** Beyond the stack's own readiness waits, how long the background supervisor may take to answer. */
+const HAND_OVER_MARGIN_MS = 15_000;
 
 /**
  * Re-executes stigmer as the background supervisor in a new session (no controlling terminal),
  * hands it the resolved plan and keys over its stdin, and waits for its one-line answer.
  * Its stderr goes to supervisor.log, so even a crash before its own logging starts is kept.
  */
-export async function startDetached(plan: StartPlan): Promise<StatusReport> {
+export async function startDetached(plan: StartPlan, progress?: ProgressLine): Promise<StatusReport> {
   const self = selfCommand();
   const logFd = openPrivateAppend(plan.layout.supervisorLog);
   // The supervisor needs none of the keys in its own environment; only the runner gets them.
@@ -45,16 +48,21 @@ export async function startDetached(plan: StartPlan): Promise<StatusReport> {
     lines.once("line", resolve);
     lines.once("close", () => resolve(null));
   });
+  const handOverMs = longestStart(plan.stack) + HAND_OVER_MARGIN_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), HAND_OVER_TIMEOUT_MS)));
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), handOverMs)));
+  const startedAt = performance.now();
+  const ticker = setInterval(() => progress?.update(`starting ${plan.stack.map((member) => member.name).join(" → ")} in the background (${formatDuration(performance.now() - startedAt)})`), 100);
   const line = await Promise.race([firstLine, timeout]);
   clearTimeout(timer);
+  clearInterval(ticker);
+  progress?.done();
   lines.close();
   child.stdout!.destroy();
   child.unref();
 
   const fix = `See ${plan.layout.supervisorLog}.`;
-  if (line === "timeout") throw new StigmerError("The background supervisor did not answer within 60s.", { fix });
+  if (line === "timeout") throw new StigmerError(`The background supervisor did not answer within ${formatDuration(handOverMs)}.`, { fix });
   if (line === null) throw new StigmerError(`The background supervisor ${await exited} before it was ready.`, { fix });
   const reply = JSON.parse(line) as HandOverReply;
   if ("error" in reply) throw new StigmerError(reply.error, { fix: reply.fix ?? fix });

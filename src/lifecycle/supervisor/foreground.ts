@@ -1,7 +1,8 @@
+import { formatDuration } from "../../cli/duration.ts";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
 import { out } from "../../cli/output.ts";
 import type { Component, OutputSink } from "../process/component.ts";
-import { SupervisorHost } from "./host.ts";
+import { stderrTail, SupervisorHost } from "./host.ts";
 import { LogFile, supervisorLine } from "../process/logs.ts";
 import type { StartPlan } from "../start/plan.ts";
 import { signalGroup } from "../process/process-tree.ts";
@@ -47,14 +48,20 @@ export async function runForeground(plan: StartPlan): Promise<void> {
     requestStop(`${signal} received`);
   };
   try {
+    const openedAt = performance.now();
     await host.open();
     for (const signal of STOP_SIGNALS) process.on(signal, handler);
-    // Ctrl-C while a supervised server is still coming up stops the start as well.
-    const started = await Promise.race([host.start().then(() => null), stopRequested]).catch(async (error: unknown) => {
+    // Ctrl-C while the stack is still coming up stops the start as well; the start then ends as "stopped", unheard.
+    const starting = host.start().then(() => null);
+    starting.catch(() => {});
+    const started = await Promise.race([starting, stopRequested]).catch(async (error: unknown) => {
       await host.shutdown();
       throw error;
     });
-    if (started === null) void host.watchDaemon();
+    if (started === null) {
+      log.info(`stack ready in ${formatDuration(performance.now() - openedAt)}: ${host.supervisor.components.map((component) => component.spec.name).join(" → ")}`);
+      void host.watchDaemon();
+    }
     const outcome = started ?? (await Promise.race([stopRequested, host.supervisor.settled()]));
     if (typeof outcome === "string") log.info(`${outcome}: stopping`);
     await host.shutdown();
@@ -69,13 +76,11 @@ export function failureError(component: Component, plan: StartPlan): StigmerErro
   const exit = component.status.lastExit;
   const how = exit ? describeExit(exit) : "did not start";
   const runs = component.status.quickFailures;
-  const tail = component.stderrTail.length
-    ? `\nLast lines of its stderr:\n${component.stderrTail.map((line) => `  | ${line}`).join("\n")}`
-    : "";
+  const tail = stderrTail(component);
   return new StigmerError(
     `The ${component.spec.name} failed: it ${how}${runs > 1 ? `, ${runs} quick runs in a row` : ""}.${tail}`,
     {
-      fix: `Read ${component.spec.name === "server" ? plan.layout.serverLog : plan.layout.runnerLog}, fix the cause, and run stigmer local start again.`,
+      fix: `Read ${plan.stack.find((member) => member.name === component.spec.name)?.log ?? plan.layout.runnerLog}, fix the cause, and run stigmer local start again.`,
       exitCode: ExitCode.error,
     },
   );

@@ -1,87 +1,62 @@
 import { rmSync } from "node:fs";
 import type { Server } from "node:net";
-import { processStartToken } from "../../platform/proc.ts";
-import { createRedactor } from "../../secrets/redact.ts";
-import { VERSION } from "../../version.ts";
-import type { Redactor } from "../../secrets/redact.ts";
-import { Component, type ComponentSpec, type OutputSink } from "../process/component.ts";
-import { controlSocketPath, listenControl, type ControlOp } from "../control/control.ts";
-import { LogFile } from "../process/logs.ts";
-import { OrphanGuard } from "./orphan-guard.ts";
-import type { StartPlan } from "../start/plan.ts";
-import { launchInGroup, type LaunchSpec } from "../process/process-tree.ts";
-import type { ProgressLine } from "../start/daemon-gate.ts";
+import { formatDuration } from "../../cli/duration.ts";
+import { StigmerError } from "../../cli/errors.ts";
 import type { DaemonWatcher } from "../../daemon/health.ts";
-import { componentReport, type StatusReport } from "../control/status.ts";
+import { processStartToken } from "../../platform/proc.ts";
+import { createRedactor, type Redactor } from "../../secrets/redact.ts";
+import { VERSION } from "../../version.ts";
+import { controlSocketPath, listenControl, type ControlRequest } from "../control/control.ts";
 import { removeStateFile, writeStateFile, type SupervisorState } from "../control/state-file.ts";
-import { logEvent, Supervisor, type SupervisorLog } from "./supervisor.ts";
+import { componentReport, stackReport, type StatusReport } from "../control/status.ts";
+import { Component, type OutputSink, type ReadinessCheck, type ReadyOutcome } from "../process/component.ts";
+import { LogFile } from "../process/logs.ts";
+import { launchInGroup } from "../process/process-tree.ts";
+import type { StartPlan } from "../start/plan.ts";
+import { COMPONENT_NAMES, readinessTimeout, RUNNER, type ComponentPlan, type Readiness } from "../start/stack.ts";
+import { OrphanGuard } from "./orphan-guard.ts";
+import { describeExit, logEvent, Supervisor, type SupervisorLog } from "./supervisor.ts";
 
 export interface HostSettings {
   plan: StartPlan;
   log: SupervisorLog;
-  /** A copy of runner output besides its log file: the terminal in the foreground, none in the background. */
+  /** A copy of the runner's output besides its log file: the terminal in the foreground, none in the background. */
   echo: OutputSink | null;
   /** Called when a `stop` request arrives over the control socket. */
   onStopRequest: () => void;
 }
 
 /**
- * What a supervisor process is, in the foreground or the background: the components, the
- * control socket that makes it the one supervisor of its STIGMER_HOME, the state file, the
- * orphan guard, and the log files.
+ * What a supervisor process is, in the foreground or the background: the components of the
+ * stack, the control socket that makes it the one supervisor of its STIGMER_HOME, the state
+ * file, the orphan guard, and the log files.
  */
-/** Without `--daemon-timeout`, how long a supervised stigmer-server gets to answer. */
-const DEFAULT_SERVER_WAIT_MS = 30_000;
-
-/** The wait for a supervised server goes to the supervisor's log: once at the start, not every tick. */
-function quietProgress(log: SupervisorLog): ProgressLine {
-  let said = false;
-  return {
-    update(text) {
-      if (!said) log.info(text);
-      said = true;
-    },
-    done() {},
-  };
-}
-
 export class SupervisorHost {
   readonly startedAt = new Date();
-  readonly runner: Component;
-  /** stigmer-server, when `--server` asks the supervisor to run it too. */
-  readonly server: Component | null;
   readonly supervisor: Supervisor;
+  /** The Agent Runner: `status`'s `runner`, and what `restart` means by default. */
+  readonly runner: Component;
   readonly socketPath: string;
 
   private control: Server | null = null;
   private guard: OrphanGuard | null = null;
   private daemon: DaemonWatcher | null = null;
   private closed = false;
-  private readonly logFiles: LogFile[] = [];
+  private readonly logFiles = new Map<Component, LogFile>();
   private readonly selfToken = processStartToken(process.pid);
 
   constructor(private readonly settings: HostSettings) {
     const { plan, echo } = settings;
     this.socketPath = controlSocketPath(plan.layout);
     const redact = createRedactor(plan.keys.map((key) => key.value));
-    this.server = plan.server
-      ? this.component("server", plan.server, plan.layout.serverLog, redact, null, (signal) => this.serverAnswers(signal))
-      : null;
-    this.runner = this.component("runner", plan.launch, plan.layout.runnerLog, redact, echo);
-    this.supervisor = new Supervisor(this.server ? [this.server, this.runner] : [this.runner]);
+    const components = plan.stack.map((member) => this.component(member, redact, member.name === RUNNER ? echo : null));
+    this.supervisor = new Supervisor(components);
+    this.runner = this.supervisor.find(RUNNER)!;
   }
 
-  private component(
-    name: string,
-    launch: LaunchSpec,
-    logPath: string,
-    redact: Redactor,
-    echo: OutputSink | null,
-    ready?: ComponentSpec["ready"],
-  ): Component {
+  private component(member: ComponentPlan, redact: Redactor, echo: OutputSink | null): Component {
     const { plan, log } = this.settings;
-    const file = new LogFile(logPath, (message) => log.warn(message), plan.options.logs);
-    this.logFiles.push(file);
+    const file = new LogFile(member.log, (message) => log.warn(message), plan.options.logs);
     const output: OutputSink = {
       stdout(lines) {
         file.write(lines);
@@ -93,34 +68,96 @@ export class SupervisorHost {
       },
     };
     const component: Component = new Component(
-      { name, launch, policy: plan.options.policy, stopTimeoutMs: plan.options.stopTimeoutMs, redact, output, ready },
+      {
+        name: member.name,
+        launch: member.launch,
+        policy: plan.options.policy,
+        stopTimeoutMs: plan.options.stopTimeoutMs,
+        redact,
+        output,
+        readiness: this.readinessCheck(member),
+      },
       (event) => {
         logEvent(log, component, event);
         if (event.type === "spawned" || event.type === "stopped" || event.type === "exited") this.recordState();
       },
       { launch: launchInGroup, random: Math.random, now: () => performance.now() },
     );
+    this.logFiles.set(component, file);
     return component;
   }
 
-  /** The server is ready once the daemon endpoint answers; the runner is not started before. */
-  private async serverAnswers(signal: AbortSignal): Promise<void> {
-    const { options } = this.settings.plan;
-    const { gateOnDaemon } = await import("../start/daemon-gate.ts");
-    const check = await gateOnDaemon(options.endpoint, options.daemonTimeoutMs ?? DEFAULT_SERVER_WAIT_MS, quietProgress(this.settings.log), signal);
-    this.settings.log.info(`server ready: ${check.endpoint} is ${check.status}`);
+  private readinessCheck(member: ComponentPlan): ReadinessCheck {
+    const { readiness } = member;
+    switch (readiness.kind) {
+      case "uptime":
+        return { kind: "uptime", afterMs: readiness.afterMs };
+      case "line":
+        return { kind: "line", pattern: new RegExp(readiness.pattern, "m") };
+      case "health":
+        return { kind: "probe", wait: (signal) => this.answers(member.name, readiness, signal) };
+    }
+  }
+
+  /** Checks the component's endpoint until it answers; the wait is said once in the supervisor's log. */
+  private async answers(name: string, readiness: Extract<Readiness, { kind: "health" }>, signal: AbortSignal): Promise<boolean> {
+    const { waitForDaemon } = await import("../../daemon/health.ts");
+    const accept = (status: string) => status === "serving" || (readiness.acceptReachable && status === "reachable");
+    let said = false;
+    const check = await waitForDaemon(readiness.endpoint, {
+      service: readiness.service,
+      timeoutMs: Number.MAX_SAFE_INTEGER,
+      signal,
+      accept: (latest) => accept(latest.status),
+      onProgress: (latest) => {
+        if (said || accept(latest.status)) return;
+        said = true;
+        this.settings.log.info(`waiting for ${name} to answer at ${readiness.endpoint}: ${latest.detail ?? latest.status}`);
+      },
+    });
+    return !signal.aborted && accept(check.status);
   }
 
   /** Takes the control socket: fails when another supervisor runs for this STIGMER_HOME. */
   async open(): Promise<void> {
-    this.control = await listenControl(this.socketPath, this.settings.plan.layout.home, (op) => this.handle(op));
+    this.control = await listenControl(this.socketPath, this.settings.plan.layout.home, (request) => this.handle(request));
     this.guard = new OrphanGuard();
     this.recordState();
   }
 
-  /** Starts the components in order, each once the one before it is ready. */
+  /** Starts the components in order, each once the one before it is ready; throws what kept one from being ready. */
   async start(): Promise<void> {
-    await this.supervisor.start();
+    const { stack } = this.settings.plan;
+    const result = await this.supervisor.start((component) => memberTimeout(stack, component.spec.name));
+    if (!result.ready) throw this.notReadyError(result.component, result.outcome);
+  }
+
+  private notReadyError(component: Component, outcome: Exclude<ReadyOutcome, { kind: "ready" }>): StigmerError {
+    const member = this.settings.plan.stack.find((entry) => entry.name === component.spec.name)!;
+    const { name } = member;
+    const tail = stderrTail(component);
+    const read = `Read ${member.log}`;
+    switch (outcome.kind) {
+      case "stopped":
+        return new StigmerError(`Stopped while ${name} was starting.`);
+      case "exited":
+        return new StigmerError(`The ${name} ${outcome.error ?? describeExit(outcome.exit)}, before it was ready.${tail}`, {
+          fix: `${read}, fix the cause, and start again.`,
+        });
+      case "timeout": {
+        const { readiness } = member;
+        const within = formatDuration(memberTimeout(this.settings.plan.stack, name));
+        if (readiness.kind === "line") {
+          return new StigmerError(`The ${name} was not ready within ${within}: no line of its output matched /${readiness.pattern}/.${tail}`, {
+            fix: `${read}. A runner that prints another line when it is ready: --ready-line REGEX; one that prints nothing: --ready-line none. A slow one: --ready-timeout.`,
+          });
+        }
+        const endpoint = readiness.kind === "health" ? readiness.endpoint : "";
+        return new StigmerError(`The ${name} did not answer at ${endpoint} within ${within}.${tail}`, {
+          fix: `${read}, fix the cause, and start again (or give it longer with --daemon-timeout).`,
+        });
+      }
+    }
   }
 
   /** Re-checks the daemon every few seconds on one channel, logging each change once. */
@@ -139,23 +176,22 @@ export class SupervisorHost {
   }
 
   status(): StatusReport {
-    const { layout } = this.settings.plan;
+    const { layout, stack } = this.settings.plan;
+    const now = performance.now();
     return {
       supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: VERSION },
-      runner: componentReport(this.runner, performance.now()),
-      ...(this.server ? { server: componentReport(this.server, performance.now()) } : {}),
+      runner: componentReport(this.runner, now),
       daemon: this.daemon?.last ?? null,
-      logs: {
-        runner: layout.runnerLog,
-        supervisor: layout.supervisorLog,
-        ...(this.server ? { server: layout.serverLog } : {}),
-        ...this.logProblem(),
-      },
+      logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog, ...this.logProblem() },
+      components: stackReport(
+        this.supervisor.components.map((component, index) => ({ component, log: stack[index]!.log })),
+        now,
+      ),
     };
   }
 
   private logProblem(): { problem?: string } {
-    const problem = this.logFiles.find((file) => file.problem !== null)?.problem;
+    const problem = [...this.logFiles.values()].find((file) => file.problem !== null)?.problem;
     return problem ? { problem } : {};
   }
 
@@ -172,17 +208,21 @@ export class SupervisorHost {
       if (process.platform !== "win32") rmSync(this.socketPath, { force: true });
     }
     removeStateFile(this.settings.plan.layout.stateFile);
-    for (const file of this.logFiles) file.close();
+    for (const file of this.logFiles.values()) file.close();
   }
 
-  private async handle(op: ControlOp): Promise<unknown> {
-    switch (op) {
+  private async handle(request: ControlRequest): Promise<unknown> {
+    switch (request.op) {
       case "status":
         return this.status();
-      case "restart":
-        this.settings.log.info("restart requested");
-        await this.runner.restart();
+      case "restart": {
+        const name = request.component ?? RUNNER;
+        const component = this.supervisor.find(name);
+        if (!component) throw new Error(unknownComponent(name, this.supervisor.components));
+        this.settings.log.info(`restart of ${name} requested`);
+        await component.restart();
         return this.status();
+      }
       case "stop":
         this.settings.log.info("stop requested");
         this.settings.onStopRequest();
@@ -209,4 +249,20 @@ export class SupervisorHost {
       this.settings.log.warn(`cannot write ${this.settings.plan.layout.stateFile}: ${(error as Error).message}`);
     }
   }
+}
+
+function memberTimeout(stack: readonly ComponentPlan[], name: string): number {
+  return readinessTimeout(stack.find((member) => member.name === name)!);
+}
+
+function unknownComponent(name: string, components: readonly Component[]): string {
+  const running = components.map((component) => component.spec.name).join(", ");
+  const known = (COMPONENT_NAMES as readonly string[]).includes(name);
+  return known ? `this stack has no ${name} (it has: ${running})` : `there is no component named ${name} (this stack has: ${running})`;
+}
+
+/** The last lines of a component's stderr, indented, for an error message. */
+export function stderrTail(component: Component): string {
+  const tail = component.stderrTail;
+  return tail.length ? `\nLast lines of its stderr:\n${tail.map((line) => `  | ${line}`).join("\n")}` : "";
 }

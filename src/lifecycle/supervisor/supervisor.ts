@@ -1,5 +1,5 @@
 import { formatDuration } from "../../cli/duration.ts";
-import type { Component, ComponentEvent } from "../process/component.ts";
+import type { Component, ComponentEvent, ReadyOutcome } from "../process/component.ts";
 import type { ComponentState, Exit } from "../process/machine.ts";
 
 export interface SupervisorLog {
@@ -8,19 +8,32 @@ export interface SupervisorLog {
   error(message: string): void;
 }
 
+/** How the start of the stack ended: all ready, or the first component that was not, and why. */
+export type StackStart = { ready: true } | { ready: false; component: Component; outcome: Exclude<ReadyOutcome, { kind: "ready" }> };
+
 /**
  * An ordered list of components: started first to last, stopped last to first,
- * so a component can rely on the ones before it (the runner on stigmer-server).
+ * so a component can rely on the ones before it (the runner on Temporal and stigmer-server).
  */
 export class Supervisor {
   constructor(readonly components: readonly Component[]) {}
 
-  /** Each component is started once the one before it is ready; a readiness that fails stops the start. */
-  async start(): Promise<void> {
+  /**
+   * Each component is started once the one before it is ready, and gets `readyWithinMs(component)`
+   * to become ready itself. The first that dies first or takes too long ends the start: a runner
+   * that cannot come up now will not come up by waiting through its backoff.
+   */
+  async start(readyWithinMs: (component: Component) => number): Promise<StackStart> {
     for (const component of this.components) {
       component.start();
-      await component.ready();
+      const outcome = await component.untilReady(readyWithinMs(component));
+      if (outcome.kind !== "ready") return { ready: false, component, outcome };
     }
+    return { ready: true };
+  }
+
+  find(name: string): Component | undefined {
+    return this.components.find((component) => component.spec.name === name);
   }
 
   async stop(): Promise<void> {
@@ -44,6 +57,9 @@ export function logEvent(log: SupervisorLog, component: Component, event: Compon
   switch (event.type) {
     case "spawned":
       log.info(`${name} started (pid ${event.pid}): ${component.command.join(" ")}`);
+      return;
+    case "ready":
+      log.info(`${name} ready (pid ${event.pid}, ${formatDuration(event.afterMs)} after its start)`);
       return;
     case "exited": {
       const what = event.error ?? describeExit(event.exit);
