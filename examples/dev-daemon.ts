@@ -15,6 +15,7 @@
 // uses it for the stand-in Temporal dev server.
 
 import * as grpc from "@grpc/grpc-js";
+import { createServer } from "node:net";
 import { parseArgs } from "node:util";
 import {
   HEALTH_CHECK_PATH,
@@ -109,6 +110,18 @@ export async function startDevDaemon(options: DevDaemonOptions = {}): Promise<De
         server.forceShutdown();
       }),
   };
+}
+
+/** A TCP port that was free a moment ago, on 127.0.0.1: for a stand-in to listen on. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
 }
 
 function statusLine(serving: boolean): string {

@@ -1,7 +1,6 @@
 // Shared by the tests: the binary under test, temporary STIGMER_HOMEs, and real processes.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TEMPORAL_HEALTH_SERVICE } from "../src/lifecycle/start/temporal.ts";
@@ -131,17 +130,7 @@ export function killAtEnd(pid: number): void {
   });
 }
 
-/** A TCP port that was free a moment ago, on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from "../examples/dev-daemon.ts";
 
 export function cleanupAll(): void {
   while (cleanups.length) cleanups.pop()!();

@@ -19,17 +19,10 @@ export interface ComponentReport {
 }
 
 /** One entry of `components` (shared/DESIGN.md, "Status"). */
-export interface StackMemberReport {
-  name: string;
-  state: ComponentState;
-  pid: number | null;
-  restarts: number;
-  ready: boolean;
-  readyAt: string | null;
-  lastExitCode: number | null;
-  lastSignal: string | null;
-  log: string;
-}
+export type StackMemberReport = { name: string } & Pick<
+  ComponentReport,
+  "state" | "pid" | "restarts" | "ready" | "readyAt" | "lastExitCode" | "lastSignal"
+> & { log: string };
 
 /** `stigmer local status --json` (shared/DESIGN.md, "Status"). */
 export interface StatusReport {
