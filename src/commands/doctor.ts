@@ -1,11 +1,14 @@
 import { defineCommand } from "citty";
 import { ExitCode } from "../cli/errors.ts";
 import { colorEnabled, paint } from "../cli/output.ts";
-import { currentLayout } from "../lifecycle/control/client.ts";
 import { runPreflight, type CheckResult } from "../lifecycle/start/preflight.ts";
-import { resolveStartOptions } from "../lifecycle/start/start-options.ts";
+import type { OptionName } from "../lifecycle/start/start-options.ts";
+import { optionArgs, resolveSettings } from "./_shared.ts";
 import { TEMPORAL_HEALTH_SERVICE } from "../lifecycle/start/temporal.ts";
 import { resolveExecutable } from "../platform/executables.ts";
+
+/** The options whose checks doctor makes; the rest come from the environment, config.toml and defaults as for start. */
+const DOCTOR_OPTIONS: readonly OptionName[] = ["runner", "python", "endpoint", "provider", "model", "temporal"];
 
 const SYMBOL = { pass: ["✔", "green"], warn: ["⚠", "yellow"], fail: ["✖", "red"] } as const;
 
@@ -13,21 +16,13 @@ export default defineCommand({
   meta: { name: "doctor", description: "Run every pre-flight check of local start (runner, Python, keys, model, Temporal, daemon), with a fix for each failure" },
   args: {
     json: { type: "boolean", description: "Print JSON" },
-    runner: { type: "string", valueHint: "path", description: "Agent Runner to check [STIGMER_AGENT_RUNNER]" },
-    python: { type: "string", valueHint: "path", description: "Python to check [STIGMER_PYTHON]" },
-    endpoint: { type: "string", valueHint: "host:port", description: "Daemon to check [STIGMER_BACKEND_ENDPOINT] (default: localhost:50051)" },
-    provider: { type: "string", valueHint: "anthropic|openai|ollama", description: "Provider whose key to look for [STIGMER_LLM_PROVIDER]" },
-    model: { type: "string", valueHint: "name", description: "Model to check against the provider [STIGMER_LLM_MODEL]" },
-    temporal: { type: "string", valueHint: "auto|off|path", description: "How start would get Temporal [STIGMER_TEMPORAL] (default: auto)" },
+    ...optionArgs(DOCTOR_OPTIONS),
   },
   async run({ args }) {
-    const options = resolveStartOptions(
-      { runner: args.runner, python: args.python, endpoint: args.endpoint, provider: args.provider, model: args.model, temporal: args.temporal },
-      process.env,
-    );
+    const { options, layout } = resolveSettings(args, DOCTOR_OPTIONS);
     const { keyringSource } = await import("../secrets/keyring.ts");
     const { canPrompt } = await import("../secrets/prompt.ts");
-    const results = await runPreflight(options, currentLayout(), {
+    const results = await runPreflight(options, layout, {
       env: process.env,
       cwd: process.cwd(),
       uid: typeof process.getuid === "function" ? process.getuid() : null,

@@ -14,6 +14,9 @@ export const rootCommand = defineCommand({
     local: () => import("./local.ts").then((module) => module.default),
     secrets: () => import("./secrets.ts").then((module) => module.default),
     doctor: () => import("./doctor.ts").then((module) => module.default),
+    config: () => import("./config.ts").then((module) => module.default),
+    completion: () => import("./completion.ts").then((module) => module.default),
+    complete: () => import("./complete.ts").then((module) => module.default),
     version: () => import("./version.ts").then((module) => module.default),
   },
 });

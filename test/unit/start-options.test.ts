@@ -1,6 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { StigmerError } from "../../src/cli/errors.ts";
-import { resolveStartOptions } from "../../src/lifecycle/start/start-options.ts";
+import {
+  OPTION_NAMES,
+  pickValues,
+  resolveStartOptions,
+  START_OPTIONS,
+  type ConfigValues,
+  type OptionDeclaration,
+  type OptionName,
+} from "../../src/lifecycle/start/start-options.ts";
 
 describe("resolveStartOptions", () => {
   test("defaults are those of DESIGN.md", () => {
@@ -124,4 +132,69 @@ describe("resolveStartOptions", () => {
     expect((error as StigmerError).exitCode).toBe(2);
     expect((error as StigmerError).message).toContain(flag);
   });
+
+  test("--restart-delay longer than the default maximum names the default, not undefined", () => {
+    expect(() => resolveStartOptions({ restartDelay: "1m30s" }, {})).toThrow("the default --max-restart-delay (30s) is shorter than --restart-delay (1m30s)");
+  });
 });
+
+/** Three valid values per option, told apart: one for the flag, one for the environment, one for the file. */
+const SAMPLES: Record<OptionName, [string, string, string]> = {
+  runner: ["/flag/runner", "/env/runner", "/file/runner"],
+  python: ["/flag/python", "/env/python", "/file/python"],
+  endpoint: ["flag:1", "env:2", "file:3"],
+  provider: ["openai", "ollama", "anthropic"],
+  model: ["claude-flag", "claude-env", "claude-file"],
+  workspace: ["/flag/ws", "/env/ws", "/file/ws"],
+  temporal: ["off", "/env/temporal", "/file/temporal"],
+  server: ["/flag/server", "/env/server", "/file/server"],
+  restart: ["always", "never", "always"],
+  restartDelay: ["2s", "3s", "4s"],
+  maxRestartDelay: ["1m", "2m", "3m"],
+  minUptime: ["1s", "2s", "3s"],
+  maxRestarts: ["1", "2", "3"],
+  stopTimeout: ["1s", "2s", "3s"],
+  daemonTimeout: ["1s", "2s", "3s"],
+  waitDaemon: ["false", "true", "false"],
+  readyLine: ["flag", "env", "file"],
+  readyTimeout: ["1s", "2s", "3s"],
+  logMaxSize: ["1MiB", "2MiB", "3MiB"],
+  logFiles: ["1", "2", "3"],
+};
+
+describe("precedence: flag > environment > config file > default, for every option", () => {
+  const fileWith = (name: OptionName): ConfigValues => ({ path: "/c.toml", values: { [name]: { text: SAMPLES[name][2], line: 7 } } });
+  const flagOf = (name: OptionName) => {
+    const declaration: OptionDeclaration = START_OPTIONS[name];
+    return { [name]: declaration.boolean ? SAMPLES[name][0] === "true" : SAMPLES[name][0] };
+  };
+
+  test.each(OPTION_NAMES)("%s", (name) => {
+    const declaration: OptionDeclaration = START_OPTIONS[name];
+    const env = declaration.env ? { [declaration.env]: SAMPLES[name][1] } : {};
+    const all = pickValues({ flags: flagOf(name), env, file: fileWith(name) })[name];
+    expect(all).toMatchObject({ text: SAMPLES[name][0], origin: "flag", label: declaration.boolean ? `--no-${declaration.flag}` : `--${declaration.flag}` });
+    if (declaration.env) {
+      expect(pickValues({ flags: {}, env, file: fileWith(name) })[name]).toMatchObject({ text: SAMPLES[name][1], origin: "env", label: declaration.env });
+    }
+    expect(pickValues({ flags: {}, env: {}, file: fileWith(name) })[name]).toMatchObject({
+      text: SAMPLES[name][2],
+      origin: "file",
+      label: `${declaration.flag.replaceAll("-", "_")} in /c.toml line 7`,
+    });
+    const fallback = pickValues({ flags: {}, env: {}, file: null })[name];
+    if (declaration.default === undefined) expect(fallback).toBeUndefined();
+    else expect(fallback).toMatchObject({ text: declaration.default, origin: "default" });
+    // The resolver accepts each of them: the sample values are valid, so the table tests precedence alone.
+    for (const source of [{ flags: flagOf(name), env: {}, file: null }, { flags: {}, env, file: null }, { flags: {}, env: {}, file: fileWith(name) }]) {
+      expect(() => resolveStartOptions(source.flags, source.env, source.file)).not.toThrow();
+    }
+  });
+
+  test("an error names where the bad value came from", () => {
+    expect(() => resolveStartOptions({}, { STIGMER_LLM_PROVIDER: "gemini" })).toThrow("STIGMER_LLM_PROVIDER must be one of");
+    const file: ConfigValues = { path: "/c.toml", values: { stopTimeout: { text: "soon", line: 4 } } };
+    expect(() => resolveStartOptions({}, {}, file)).toThrow('stop_timeout in /c.toml line 4 takes a duration, not "soon"');
+  });
+});
+

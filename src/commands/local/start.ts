@@ -3,10 +3,10 @@ import { ExitCode, StigmerError } from "../../cli/errors.ts";
 import { colorEnabled, out } from "../../cli/output.ts";
 import { currentLayout, querySupervisor } from "../../lifecycle/control/client.ts";
 import { planStart, type StartPlan } from "../../lifecycle/start/plan.ts";
-import { resolveStartOptions } from "../../lifecycle/start/start-options.ts";
 import { formatDuration } from "../../cli/duration.ts";
 import { DEFAULT_MODELS } from "../../lifecycle/start/model.ts";
 import { RUNNER } from "../../lifecycle/start/stack.ts";
+import { optionArgs, resolveSettings } from "../_shared.ts";
 import { progressLine } from "./present/progress.ts";
 import { renderStatus } from "./present/status-table.ts";
 import { SOURCE_LABEL } from "../../secrets/chain.ts";
@@ -20,53 +20,10 @@ export default defineCommand({
   },
   args: {
     detach: { type: "boolean", alias: "d", description: "Check everything here, then supervise in the background and return once the stack is ready" },
-    runner: { type: "string", valueHint: "path", description: "Agent Runner: a directory with main.py, a .py file, or an executable [STIGMER_AGENT_RUNNER]" },
-    python: { type: "string", valueHint: "path", description: "Python 3.11+ to run it with [STIGMER_PYTHON] (default: the runner's .venv, else python3 on PATH)" },
-    endpoint: { type: "string", valueHint: "host:port", description: "Stigmer daemon address [STIGMER_BACKEND_ENDPOINT] (default: localhost:50051)" },
-    provider: { type: "string", valueHint: "anthropic|openai|ollama", description: "LLM provider [STIGMER_LLM_PROVIDER] (default: anthropic)" },
-    model: { type: "string", valueHint: "name", description: "LLM model [STIGMER_LLM_MODEL] (default: claude-sonnet-4.5 for anthropic, gpt-4o for openai, the runner's own for ollama)" },
-    temporal: { type: "string", valueHint: "auto|off|path", description: "auto: use the Temporal at TEMPORAL_SERVICE_ADDRESS (localhost:7233), else run `temporal server start-dev`; off: never start one; a path: the CLI to run [STIGMER_TEMPORAL] (default: auto)" },
-    "ready-line": { type: "string", valueHint: "regex|none", description: "The runner is ready once a line of its output matches; none: once it has stayed up 0.5s (default: Worker ready)" },
-    "ready-timeout": { type: "string", valueHint: "duration", description: "How long the runner gets to print its ready line (default: 60s)" },
-    workspace: { type: "string", valueHint: "dir", description: "Sandbox root for the runner [SANDBOX_ROOT_DIR] (default: $STIGMER_HOME/workspace)" },
-    restart: { type: "string", valueHint: "on-failure|always|never", description: "When to restart the runner (default: on-failure)" },
-    "restart-delay": { type: "string", valueHint: "duration", description: "First restart delay, doubled per quick failure (default: 1s)" },
-    "max-restart-delay": { type: "string", valueHint: "duration", description: "Longest restart delay (default: 30s)" },
-    "min-uptime": { type: "string", valueHint: "duration", description: "A run this long resets the backoff (default: 30s)" },
-    "max-restarts": { type: "string", valueHint: "n", description: "Restarts allowed after quick runs before giving up (default: 10)" },
-    "stop-timeout": { type: "string", valueHint: "duration", description: "Grace between SIGTERM and SIGKILL on stop (default: 10s)" },
-    "log-max-size": { type: "string", valueHint: "size", description: "Rotate a log when it reaches this size (default: 10MiB)" },
-    "log-files": { type: "string", valueHint: "n", description: "Log files kept per log, the current one included (default: 5)" },
-    "daemon-timeout": { type: "string", valueHint: "duration", description: "How long to wait for the daemon and Temporal to answer (default: 30s)" },
-    server: { type: "string", valueHint: "path", description: "Also supervise stigmer-server: started first, stopped last [STIGMER_SERVER_BIN]" },
-    "wait-daemon": { type: "boolean", default: true, description: "Wait for the daemon and Temporal to answer before starting the runner", negativeDescription: "Start the runner without waiting for the daemon or Temporal" },
+    ...optionArgs(),
   },
   async run({ args }) {
-    const options = resolveStartOptions(
-      {
-        runner: args.runner,
-        python: args.python,
-        endpoint: args.endpoint,
-        provider: args.provider,
-        workspace: args.workspace,
-        restart: args.restart,
-        restartDelay: args["restart-delay"],
-        maxRestartDelay: args["max-restart-delay"],
-        minUptime: args["min-uptime"],
-        maxRestarts: args["max-restarts"],
-        stopTimeout: args["stop-timeout"],
-        logMaxSize: args["log-max-size"],
-        logFiles: args["log-files"],
-        daemonTimeout: args["daemon-timeout"],
-        waitDaemon: args["wait-daemon"],
-        server: args.server,
-        model: args.model,
-        temporal: args.temporal,
-        readyLine: args["ready-line"],
-        readyTimeout: args["ready-timeout"],
-      },
-      process.env,
-    );
+    const { options } = resolveSettings(args);
     await refuseSecondSupervisor();
     const { keyringDisabled, systemKeyring } = await import("../../secrets/keyring.ts");
     const { canPrompt, promptKey } = await import("../../secrets/prompt.ts");

@@ -89,6 +89,8 @@ export class Component {
   private generation = 0;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private stopping = false;
+  /** The end of the last stop or restart asked for (see `inTurn`). */
+  private turns: Promise<void> = Promise.resolve();
   private readinessWait: AbortController | null = null;
   private readyWaiters: ((outcome: ReadyOutcome) => void)[] = [];
   private resolveSettled!: (state: ComponentState) => void;
@@ -164,7 +166,31 @@ export class Component {
   }
 
   /** Stops the process group: SIGTERM, the grace period, then SIGKILL. Idempotent. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.inTurn(() => this.stopNow());
+  }
+
+  /** Stops the running process, if any, and starts a new one now, clearing a `failed` verdict. */
+  restart(): Promise<void> {
+    return this.inTurn(async () => {
+      await this.stopNow();
+      this.status = restartRequested(this.status);
+      this.start();
+    });
+  }
+
+  /**
+   * Stops and restarts take turns, each after the one before has finished: two restarts at once
+   * would each launch a process, and the first would run on untracked; a stop during a restart
+   * would stop the old process and leave the new one running.
+   */
+  private inTurn(work: () => Promise<void>): Promise<void> {
+    const turn = this.turns.then(work);
+    this.turns = turn.catch(() => {});
+    return turn;
+  }
+
+  private async stopNow(): Promise<void> {
     this.stopping = true;
     this.readinessWait?.abort();
     this.tellWaiters({ kind: "stopped" });
@@ -180,13 +206,6 @@ export class Component {
     await current.done;
     this.setState("stopped");
     this.onEvent({ type: "stopped", forced: outcome === "killed" });
-  }
-
-  /** Stops the running process, if any, and starts a new one now, clearing a `failed` verdict. */
-  async restart(): Promise<void> {
-    await this.stop();
-    this.status = restartRequested(this.status);
-    this.start();
   }
 
   private spawn(): void {
@@ -242,6 +261,7 @@ export class Component {
       this.pid = null;
       this.current = null;
       this.ready = false;
+      this.readyAt = null;
       this.readinessWait?.abort();
     }
     const superseded = () => this.stopping || generation !== this.generation;

@@ -6,6 +6,7 @@ import { resolvePython } from "../../platform/python.ts";
 import { resolveRunner, type RunnerTarget } from "../../platform/runner.ts";
 import type { KeyringAnswer } from "../../secrets/chain.ts";
 import { keyNamesFor } from "../../secrets/providers.ts";
+import { keyValueProblem } from "../../secrets/values.ts";
 import { DEFAULT_MODELS } from "./model.ts";
 import type { StartOptions, TemporalMode } from "./start-options.ts";
 import { noTemporalError, temporalAddress } from "./temporal.ts";
@@ -125,12 +126,12 @@ async function checkKeys(options: StartOptions, io: PreflightIo): Promise<CheckR
   for (const name of names) {
     const fromEnv = io.env[name];
     if (fromEnv !== undefined && fromEnv.trim() !== "") {
-      results.push(pass("key", `${name} from environment`));
+      results.push(usableKey(name, fromEnv, "environment"));
       continue;
     }
     const answer = answers.get(name) ?? (io.keyring ? await io.keyring(name) : undefined);
-    if (answer && "found" in answer) {
-      results.push(pass("key", `${name} from keyring`));
+    if (answer && "found" in answer && answer.found !== "") {
+      results.push(usableKey(name, answer.found, "keyring"));
       continue;
     }
     const fix = `export ${name}=…   or   stigmer secrets set ${name}`;
@@ -156,6 +157,14 @@ export function describeTemporal(check: DaemonCheck, mode: TemporalMode, cli: st
   if (mode.cli) return fail("temporal", `${why}; --temporal ${mode.cli} is not an executable file`, "Give the path of the Temporal CLI, or --temporal auto.");
   const error = noTemporalError(check.endpoint);
   return fail("temporal", `${why}; no temporal CLI on PATH`, error.fix ?? null);
+}
+
+/** The rule `start` applies to a key it found (secrets/values.ts), so doctor never passes a key start refuses. */
+function usableKey(name: string, value: string, where: "environment" | "keyring"): CheckResult {
+  const problem = keyValueProblem(value);
+  if (problem === undefined) return pass("key", `${name} from ${where}`);
+  const fix = where === "environment" ? `export ${name}=… with the whole key on one line` : `stigmer secrets set ${name}`;
+  return fail("key", `${name} from ${where} cannot be used: ${problem}`, fix);
 }
 
 export function describeDaemon(check: DaemonCheck, hint: string | null = null): CheckResult {

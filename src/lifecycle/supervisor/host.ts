@@ -6,16 +6,19 @@ import type { DaemonWatcher } from "../../daemon/health.ts";
 import { processStartToken } from "../../platform/proc.ts";
 import { createRedactor, type Redactor } from "../../secrets/redact.ts";
 import { VERSION } from "../../version.ts";
-import { controlSocketPath, listenControl, type ControlRequest } from "../control/control.ts";
+import { CommandQueue, controlSocketPath, listenControl, type ControlRequest } from "../control/control.ts";
 import { removeStateFile, writeStateFile, type SupervisorState } from "../control/state-file.ts";
 import { componentReport, stackReport, type StatusReport } from "../control/status.ts";
 import { Component, type OutputSink, type ReadinessCheck, type ReadyOutcome } from "../process/component.ts";
 import { LogFile } from "../process/logs.ts";
 import { launchInGroup } from "../process/process-tree.ts";
 import type { StartPlan } from "../start/plan.ts";
-import { COMPONENT_NAMES, readinessTimeout, RUNNER, type ComponentPlan, type Readiness } from "../start/stack.ts";
+import { COMPONENT_NAMES, longestStart, readinessTimeout, RUNNER, type ComponentPlan, type Readiness } from "../start/stack.ts";
 import { OrphanGuard } from "./orphan-guard.ts";
 import { describeExit, logEvent, Supervisor, type SupervisorLog } from "./supervisor.ts";
+
+/** How often a starting Temporal or stigmer-server is looked at until it answers. */
+const READINESS_POLL_MS = 50;
 
 export interface HostSettings {
   plan: StartPlan;
@@ -26,10 +29,26 @@ export interface HostSettings {
   onStopRequest: () => void;
 }
 
+/** Said to every command that comes, or waits, once a stop has begun. */
+const STOPPING = "a stop was requested";
+/**
+ * The longest a restart may take beyond the component's --stop-timeout: after the SIGKILL, up to
+ * 5 s for the group to be gone (process-tree), then the launch of the new process.
+ */
+const RESTART_MARGIN_MS = 7000;
+/** Beyond the stack's readiness timeouts, for its start to be answered. */
+const START_MARGIN_MS = 5000;
+
 /**
  * What a supervisor process is, in the foreground or the background: the components of the
- * stack, the control socket that makes it the one supervisor of its STIGMER_HOME, the state
- * file, the orphan guard, and the log files.
+ * stack, the control socket that makes it the one supervisor of its STIGMER_HOME, the queue its
+ * commands go through, the state file, the orphan guard, and the log files.
+ *
+ * What changes the stack (its start, a `restart`) goes through one queue, one command at a time
+ * in the order received, so two restarts never run at once and each component has at most one
+ * process at any moment. `status` only reads, and is answered at once. `stop` overrides: it refuses
+ * the commands waiting and those still to come, ends a start in progress (its component is
+ * stopped, so the start gives up), lets a restart in progress finish, then stops the stack.
  */
 export class SupervisorHost {
   readonly startedAt = new Date();
@@ -42,7 +61,10 @@ export class SupervisorHost {
   private guard: OrphanGuard | null = null;
   private daemon: DaemonWatcher | null = null;
   private closed = false;
-  private readonly logFiles = new Map<Component, LogFile>();
+  private readonly commands = new CommandQueue();
+  private stopping: Promise<void> | null = null;
+  /** Each component's log, by name; opened by `open`. */
+  private readonly logFiles = new Map<string, LogFile>();
   private readonly selfToken = processStartToken(process.pid);
 
   constructor(private readonly settings: HostSettings) {
@@ -56,14 +78,15 @@ export class SupervisorHost {
 
   private component(member: ComponentPlan, redact: Redactor, echo: OutputSink | null): Component {
     const { plan, log } = this.settings;
-    const file = new LogFile(member.log, (message) => log.warn(message), plan.options.logs);
+    // A component has output only once it runs, after `open` has opened its log.
+    const file = () => this.logFiles.get(member.name);
     const output: OutputSink = {
       stdout(lines) {
-        file.write(lines);
+        file()?.write(lines);
         echo?.stdout(lines);
       },
       stderr(lines) {
-        file.write(lines);
+        file()?.write(lines);
         echo?.stderr(lines);
       },
     };
@@ -79,11 +102,12 @@ export class SupervisorHost {
       },
       (event) => {
         logEvent(log, component, event);
+        // The line that made it ready is in its log by the time anyone is told it is ready.
+        if (event.type === "ready") file()?.flush();
         if (event.type === "spawned" || event.type === "stopped" || event.type === "exited") this.recordState();
       },
       { launch: launchInGroup, random: Math.random, now: () => performance.now() },
     );
-    this.logFiles.set(component, file);
     return component;
   }
 
@@ -107,6 +131,8 @@ export class SupervisorHost {
     const check = await waitForDaemon(readiness.endpoint, {
       service: readiness.service,
       timeoutMs: Number.MAX_SAFE_INTEGER,
+      // Each component after it waits on this one: a short pause between looks (a refused port answers in a millisecond).
+      intervalMs: READINESS_POLL_MS,
       signal,
       accept: (latest) => accept(latest.status),
       onProgress: (latest) => {
@@ -118,9 +144,14 @@ export class SupervisorHost {
     return !signal.aborted && accept(check.status);
   }
 
-  /** Takes the control socket: fails when another supervisor runs for this STIGMER_HOME. */
+  /**
+   * Opens the components' logs (a refusal, such as a planted link, is said to whoever started us)
+   * and takes the control socket: fails when another supervisor runs for this STIGMER_HOME.
+   */
   async open(): Promise<void> {
-    this.control = await listenControl(this.socketPath, this.settings.plan.layout.home, (request) => this.handle(request));
+    const { plan, log } = this.settings;
+    for (const member of plan.stack) this.logFiles.set(member.name, new LogFile(member.log, (message) => log.warn(message), plan.options.logs));
+    this.control = await listenControl(this.socketPath, plan.layout.home, (request, accept) => this.handle(request, accept));
     this.guard = new OrphanGuard();
     this.recordState();
   }
@@ -128,7 +159,12 @@ export class SupervisorHost {
   /** Starts the components in order, each once the one before it is ready; throws what kept one from being ready. */
   async start(): Promise<void> {
     const { stack } = this.settings.plan;
-    const result = await this.supervisor.start((component) => memberTimeout(stack, component.spec.name));
+    if (this.stopping) throw new StigmerError(`Stopped before the stack started: ${STOPPING}.`);
+    const starting = this.commands.submit(
+      () => this.supervisor.start((component) => memberTimeout(stack, component.spec.name)),
+      longestStart(stack) + START_MARGIN_MS,
+    );
+    const result = await starting.done;
     if (!result.ready) throw this.notReadyError(result.component, result.outcome);
   }
 
@@ -199,7 +235,7 @@ export class SupervisorHost {
   async shutdown(): Promise<void> {
     this.closed = true;
     this.daemon?.stop();
-    await this.supervisor.stop();
+    await this.stopStack();
     this.guard?.close();
     const control = this.control;
     this.control = null;
@@ -211,7 +247,21 @@ export class SupervisorHost {
     for (const file of this.logFiles.values()) file.close();
   }
 
-  private async handle(request: ControlRequest): Promise<unknown> {
+  /**
+   * Refuses the commands waiting and those to come, then stops the stack: a start in progress
+   * gives up once the component it waits for is stopped; a restart in progress finishes first
+   * (a component takes its stops and restarts in turn). Once, however many ask.
+   */
+  private stopStack(): Promise<void> {
+    this.stopping ??= (async () => {
+      const inProgress = this.commands.close(STOPPING);
+      await this.supervisor.stop();
+      await inProgress;
+    })();
+    return this.stopping;
+  }
+
+  private async handle(request: ControlRequest, accept: (answerBy: number) => void): Promise<unknown> {
     switch (request.op) {
       case "status":
         return this.status();
@@ -219,12 +269,17 @@ export class SupervisorHost {
         const name = request.component ?? RUNNER;
         const component = this.supervisor.find(name);
         if (!component) throw new Error(unknownComponent(name, this.supervisor.components));
-        this.settings.log.info(`restart of ${name} requested`);
-        await component.restart();
+        const command = this.commands.submit(async () => {
+          this.settings.log.info(`restart of ${name} requested`);
+          await component.restart();
+        }, this.settings.plan.options.stopTimeoutMs + RESTART_MARGIN_MS);
+        accept(command.answerBy);
+        await command.done;
         return this.status();
       }
       case "stop":
         this.settings.log.info("stop requested");
+        void this.stopStack();
         this.settings.onStopRequest();
         return { stopping: true, pid: process.pid };
     }
