@@ -1,8 +1,10 @@
 // `stigmer doctor`: each pre-flight check with a verdict and a fix, exit 0 only when none fails.
-import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { cleanEnv, cleanupAll, FIXTURE_RUNNER, freePort, runCli, spawnDevDaemon, tempDir } from "./helpers.ts";
+import { cleanEnv, cleanupAll, FIXTURE_RUNNER, FIXTURES, freePort, runCli, spawnDevDaemon, tempDir, waitFor } from "./helpers.ts";
 
 afterEach(cleanupAll);
 
@@ -78,5 +80,55 @@ describe("doctor", () => {
     expect(result.stdout).toMatch(/^✖ key {7}ANTHROPIC_API_KEY is not set\n {12}→ export ANTHROPIC_API_KEY=/m);
     expect(result.stdout).toContain("checks failed.");
     expect(result.stdout).not.toContain("\u001B[");
+  });
+});
+
+describe("doctor --check-key", () => {
+  const VALID = "sk-ant-provider-valid-1234567890";
+  let api: ChildProcess;
+  let port = 0;
+  let requests = "";
+  beforeAll(async () => {
+    // Not a tempDir: those are removed after each test, and this one outlives them.
+    requests = path.join(mkdtempSync(path.join(tmpdir(), "stigmer-api-")), "requests");
+    api = spawn("python3", [path.join(FIXTURES, "provider-api.py")], { env: { ...process.env, PROVIDER_VALID_KEY: VALID, PROVIDER_REQUESTS: requests }, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    api.stdout!.on("data", (chunk) => (out += chunk));
+    port = Number(await waitFor("the provider stand-in", () => /listening on (\d+)/.exec(out)?.[1]));
+  });
+  afterAll(() => {
+    api.kill("SIGTERM");
+    rmSync(path.dirname(requests), { recursive: true, force: true });
+  });
+
+  const keyCheck = (env: Record<string, string>, args: string[] = ["--check-key"]) => {
+    const result = doctor(["--runner", FIXTURE_RUNNER, "--endpoint", "127.0.0.1:1", ...args], cleanEnv({ STIGMER_HOME: tempDir(), ...env }));
+    return { ...result, check: result.by("key check")[0] };
+  };
+
+  test("valid, rejected, unreachable; the key never in the report", async () => {
+    const base = `http://127.0.0.1:${port}`;
+    const valid = keyCheck({ ANTHROPIC_API_KEY: VALID, ANTHROPIC_BASE_URL: base });
+    expect(valid.check).toMatchObject({ verdict: "pass", detail: "ANTHROPIC_API_KEY accepted by the provider" });
+    const rejected = keyCheck({ ANTHROPIC_API_KEY: "sk-ant-provider-wrong-0987654321", ANTHROPIC_BASE_URL: base });
+    expect(rejected.check).toMatchObject({ verdict: "fail", detail: `ANTHROPIC_API_KEY rejected: 127.0.0.1:${port} answered HTTP 401` });
+    expect(rejected.check!.fix).toContain("stigmer local restart --reload-keys");
+    const openai = keyCheck({ OPENAI_API_KEY: VALID, OPENAI_BASE_URL: `${base}/v1`, STIGMER_LLM_PROVIDER: "openai" });
+    expect(openai.check).toMatchObject({ verdict: "pass" });
+    const closed = await freePort();
+    const unreachable = keyCheck({ ANTHROPIC_API_KEY: VALID, ANTHROPIC_BASE_URL: `http://127.0.0.1:${closed}` });
+    expect(unreachable.check).toMatchObject({ verdict: "warn" });
+    expect(unreachable.check!.detail).toContain(`127.0.0.1:${closed}`);
+    for (const result of [valid, rejected, openai, unreachable]) expect(JSON.stringify(result.checks)).not.toContain("sk-ant-provider");
+    const seen = readFileSync(requests, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    expect(seen[0]).toEqual({ path: "/v1/models", headers: expect.arrayContaining(["x-api-key", "anthropic-version"]) });
+    expect(seen.at(-1)).toEqual({ path: "/v1/models", headers: expect.arrayContaining(["authorization"]) });
+  });
+
+  test("without --check-key no provider is asked anything", () => {
+    const before = existsSync(requests) ? readFileSync(requests, "utf8") : "";
+    const plain = keyCheck({ ANTHROPIC_API_KEY: VALID, ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` }, []);
+    expect(plain.check).toBeUndefined();
+    expect(existsSync(requests) ? readFileSync(requests, "utf8") : "").toBe(before);
   });
 });

@@ -16,6 +16,7 @@ export default defineCommand({
   meta: { name: "doctor", description: "Run every pre-flight check of local start (runner, Python, keys, model, Temporal, daemon), with a fix for each failure" },
   args: {
     json: { type: "boolean", description: "Print JSON" },
+    "check-key": { type: "boolean", description: "Ask the provider whether it accepts the key (one request each; off by default)" },
     ...optionArgs(DOCTOR_OPTIONS),
   },
   async run({ args }) {
@@ -30,6 +31,9 @@ export default defineCommand({
       checkDaemon: async (endpoint) => (await import("../daemon/health.ts")).checkDaemon(endpoint),
       checkTemporal: async (address) => (await import("../daemon/health.ts")).checkDaemon(address, { service: TEMPORAL_HEALTH_SERVICE }),
       findTemporalCli: (given) => resolveExecutable(given ?? "temporal", process.cwd()),
+      checkKey: args["check-key"]
+        ? async (provider, key) => (await import("../secrets/provider-check.ts")).checkKeyWithProvider(provider, key, process.env)
+        : undefined,
       newerServerHint: async (endpoint) => (await import("../lifecycle/start/service-gate.ts")).newerServerHint(endpoint),
       terminal: canPrompt(),
     });

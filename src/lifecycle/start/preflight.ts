@@ -5,7 +5,8 @@ import type { DaemonCheck } from "../../daemon/health.ts";
 import { resolvePython } from "../../platform/python.ts";
 import { resolveRunner, type RunnerTarget } from "../../platform/runner.ts";
 import type { KeyringAnswer } from "../../secrets/chain.ts";
-import { keyNamesFor } from "../../secrets/providers.ts";
+import type { KeyVerdict } from "../../secrets/provider-check.ts";
+import { keyNamesFor, type Provider } from "../../secrets/providers.ts";
 import { keyValueProblem } from "../../secrets/values.ts";
 import { DEFAULT_MODELS } from "./model.ts";
 import type { StartOptions, TemporalMode } from "./start-options.ts";
@@ -33,6 +34,8 @@ export interface PreflightIo {
   checkTemporal(address: string): Promise<DaemonCheck>;
   /** The Temporal CLI `--temporal` would run, or null. */
   findTemporalCli(given: string | null): string | null;
+  /** `--check-key`: asks the provider whether it accepts the key; absent, no provider is asked anything. */
+  checkKey?: (provider: Provider, key: string) => Promise<KeyVerdict>;
   /** The flag to use when the daemon answers where newer stigmer-server builds listen. */
   newerServerHint(endpoint: string): Promise<string | null>;
   /** Whether `start` could ask for a missing key. */
@@ -125,13 +128,16 @@ async function checkKeys(options: StartOptions, io: PreflightIo): Promise<CheckR
   if (names.length === 0) results.push(pass("key", `${options.provider} needs no key`));
   for (const name of names) {
     const fromEnv = io.env[name];
-    if (fromEnv !== undefined && fromEnv.trim() !== "") {
-      results.push(usableKey(name, fromEnv, "environment"));
-      continue;
-    }
-    const answer = answers.get(name) ?? (io.keyring ? await io.keyring(name) : undefined);
-    if (answer && "found" in answer && answer.found !== "") {
-      results.push(usableKey(name, answer.found, "keyring"));
+    const answer = fromEnv?.trim() ? undefined : (answers.get(name) ?? (io.keyring ? await io.keyring(name) : undefined));
+    const found = fromEnv?.trim()
+      ? { value: fromEnv, where: "environment" as const }
+      : answer && "found" in answer && answer.found !== ""
+        ? { value: answer.found, where: "keyring" as const }
+        : null;
+    if (found) {
+      const usable = usableKey(name, found.value, found.where);
+      results.push(usable);
+      if (usable.verdict === "pass" && io.checkKey) results.push(describeKeyVerdict(name, await io.checkKey(options.provider, found.value)));
       continue;
     }
     const fix = `export ${name}=…   or   stigmer secrets set ${name}`;
@@ -157,6 +163,17 @@ export function describeTemporal(check: DaemonCheck, mode: TemporalMode, cli: st
   if (mode.cli) return fail("temporal", `${why}; --temporal ${mode.cli} is not an executable file`, "Give the path of the Temporal CLI, or --temporal auto.");
   const error = noTemporalError(check.endpoint);
   return fail("temporal", `${why}; no temporal CLI on PATH`, error.fix ?? null);
+}
+
+function describeKeyVerdict(name: string, verdict: KeyVerdict): CheckResult {
+  switch (verdict.status) {
+    case "valid":
+      return pass("key check", `${name} accepted by the provider`);
+    case "rejected":
+      return fail("key check", `${name} rejected: ${verdict.detail}`, `stigmer secrets set ${name} (or export a valid ${name}), then stigmer local restart --reload-keys`);
+    case "unreachable":
+      return warn("key check", `${name} not checked: ${verdict.detail}`, "Check the network, or ANTHROPIC_BASE_URL / OPENAI_BASE_URL.");
+  }
 }
 
 /** The rule `start` applies to a key it found (secrets/values.ts), so doctor never passes a key start refuses. */
