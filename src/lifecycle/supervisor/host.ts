@@ -6,14 +6,14 @@ import type { DaemonWatcher } from "../../daemon/health.ts";
 import { processStartToken } from "../../platform/proc.ts";
 import { createRedactor, type Redactor } from "../../secrets/redact.ts";
 import { VERSION } from "../../version.ts";
-import { CommandQueue, controlSocketPath, listenControl, type ControlRequest } from "../control/control.ts";
+import { controlSocketPath, listenControl, type ControlRequest } from "../control/control.ts";
 import { removeStateFile, writeStateFile, type SupervisorState } from "../control/state-file.ts";
 import { componentReport, stackReport, type StatusReport } from "../control/status.ts";
 import { Component, type OutputSink, type ReadinessCheck, type ReadyOutcome } from "../process/component.ts";
 import { LogFile } from "../process/logs.ts";
 import { launchInGroup } from "../process/process-tree.ts";
 import type { StartPlan } from "../start/plan.ts";
-import { COMPONENT_NAMES, longestStart, readinessTimeout, RUNNER, type ComponentPlan, type Readiness } from "../start/stack.ts";
+import { COMPONENT_NAMES, readinessTimeout, RUNNER, type ComponentPlan, type Readiness } from "../start/stack.ts";
 import { OrphanGuard } from "./orphan-guard.ts";
 import { describeExit, logEvent, Supervisor, type SupervisorLog } from "./supervisor.ts";
 
@@ -29,26 +29,10 @@ export interface HostSettings {
   onStopRequest: () => void;
 }
 
-/** Said to every command that comes, or waits, once a stop has begun. */
-const STOPPING = "a stop was requested";
-/**
- * The longest a restart may take beyond the component's --stop-timeout: after the SIGKILL, up to
- * 5 s for the group to be gone (process-tree), then the launch of the new process.
- */
-const RESTART_MARGIN_MS = 7000;
-/** Beyond the stack's readiness timeouts, for its start to be answered. */
-const START_MARGIN_MS = 5000;
-
 /**
  * What a supervisor process is, in the foreground or the background: the components of the
- * stack, the control socket that makes it the one supervisor of its STIGMER_HOME, the queue its
- * commands go through, the state file, the orphan guard, and the log files.
- *
- * What changes the stack (its start, a `restart`) goes through one queue, one command at a time
- * in the order received, so two restarts never run at once and each component has at most one
- * process at any moment. `status` only reads, and is answered at once. `stop` overrides: it refuses
- * the commands waiting and those still to come, ends a start in progress (its component is
- * stopped, so the start gives up), lets a restart in progress finish, then stops the stack.
+ * stack, the control socket that makes it the one supervisor of its STIGMER_HOME, the state
+ * file, the orphan guard, and the log files.
  */
 export class SupervisorHost {
   readonly startedAt = new Date();
@@ -61,10 +45,7 @@ export class SupervisorHost {
   private guard: OrphanGuard | null = null;
   private daemon: DaemonWatcher | null = null;
   private closed = false;
-  private readonly commands = new CommandQueue();
-  private stopping: Promise<void> | null = null;
-  /** Each component's log, by name; opened by `open`. */
-  private readonly logFiles = new Map<string, LogFile>();
+  private readonly logFiles = new Map<Component, LogFile>();
   private readonly selfToken = processStartToken(process.pid);
 
   constructor(private readonly settings: HostSettings) {
@@ -78,15 +59,14 @@ export class SupervisorHost {
 
   private component(member: ComponentPlan, redact: Redactor, echo: OutputSink | null): Component {
     const { plan, log } = this.settings;
-    // A component has output only once it runs, after `open` has opened its log.
-    const file = () => this.logFiles.get(member.name);
+    const file = new LogFile(member.log, (message) => log.warn(message), plan.options.logs);
     const output: OutputSink = {
       stdout(lines) {
-        file()?.write(lines);
+        file.write(lines);
         echo?.stdout(lines);
       },
       stderr(lines) {
-        file()?.write(lines);
+        file.write(lines);
         echo?.stderr(lines);
       },
     };
@@ -103,11 +83,12 @@ export class SupervisorHost {
       (event) => {
         logEvent(log, component, event);
         // The line that made it ready is in its log by the time anyone is told it is ready.
-        if (event.type === "ready") file()?.flush();
+        if (event.type === "ready") file.flush();
         if (event.type === "spawned" || event.type === "stopped" || event.type === "exited") this.recordState();
       },
       { launch: launchInGroup, random: Math.random, now: () => performance.now() },
     );
+    this.logFiles.set(component, file);
     return component;
   }
 
@@ -144,14 +125,9 @@ export class SupervisorHost {
     return !signal.aborted && accept(check.status);
   }
 
-  /**
-   * Opens the components' logs (a refusal, such as a planted link, is said to whoever started us)
-   * and takes the control socket: fails when another supervisor runs for this STIGMER_HOME.
-   */
+  /** Takes the control socket: fails when another supervisor runs for this STIGMER_HOME. */
   async open(): Promise<void> {
-    const { plan, log } = this.settings;
-    for (const member of plan.stack) this.logFiles.set(member.name, new LogFile(member.log, (message) => log.warn(message), plan.options.logs));
-    this.control = await listenControl(this.socketPath, plan.layout.home, (request, accept) => this.handle(request, accept));
+    this.control = await listenControl(this.socketPath, this.settings.plan.layout.home, (request) => this.handle(request));
     this.guard = new OrphanGuard();
     this.recordState();
   }
@@ -159,12 +135,7 @@ export class SupervisorHost {
   /** Starts the components in order, each once the one before it is ready; throws what kept one from being ready. */
   async start(): Promise<void> {
     const { stack } = this.settings.plan;
-    if (this.stopping) throw new StigmerError(`Stopped before the stack started: ${STOPPING}.`);
-    const starting = this.commands.submit(
-      () => this.supervisor.start((component) => memberTimeout(stack, component.spec.name)),
-      longestStart(stack) + START_MARGIN_MS,
-    );
-    const result = await starting.done;
+    const result = await this.supervisor.start((component) => memberTimeout(stack, component.spec.name));
     if (!result.ready) throw this.notReadyError(result.component, result.outcome);
   }
 
@@ -235,7 +206,7 @@ export class SupervisorHost {
   async shutdown(): Promise<void> {
     this.closed = true;
     this.daemon?.stop();
-    await this.stopStack();
+    await this.supervisor.stop();
     this.guard?.close();
     const control = this.control;
     this.control = null;
@@ -247,21 +218,7 @@ export class SupervisorHost {
     for (const file of this.logFiles.values()) file.close();
   }
 
-  /**
-   * Refuses the commands waiting and those to come, then stops the stack: a start in progress
-   * gives up once the component it waits for is stopped; a restart in progress finishes first
-   * (a component takes its stops and restarts in turn). Once, however many ask.
-   */
-  private stopStack(): Promise<void> {
-    this.stopping ??= (async () => {
-      const inProgress = this.commands.close(STOPPING);
-      await this.supervisor.stop();
-      await inProgress;
-    })();
-    return this.stopping;
-  }
-
-  private async handle(request: ControlRequest, accept: (answerBy: number) => void): Promise<unknown> {
+  private async handle(request: ControlRequest): Promise<unknown> {
     switch (request.op) {
       case "status":
         return this.status();
@@ -269,17 +226,12 @@ export class SupervisorHost {
         const name = request.component ?? RUNNER;
         const component = this.supervisor.find(name);
         if (!component) throw new Error(unknownComponent(name, this.supervisor.components));
-        const command = this.commands.submit(async () => {
-          this.settings.log.info(`restart of ${name} requested`);
-          await component.restart();
-        }, this.settings.plan.options.stopTimeoutMs + RESTART_MARGIN_MS);
-        accept(command.answerBy);
-        await command.done;
+        this.settings.log.info(`restart of ${name} requested`);
+        await component.restart();
         return this.status();
       }
       case "stop":
         this.settings.log.info("stop requested");
-        void this.stopStack();
         this.settings.onStopRequest();
         return { stopping: true, pid: process.pid };
     }
