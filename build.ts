@@ -3,12 +3,15 @@
 //   bun build.ts --all [--outdir DIR]    every release target → dist/ (npm run build:all): the binaries
 //       stigmer-<os>-<arch>[.exe], their .tar.gz/.zip archives, SHA256SUMS, stigmer.rb (Homebrew), stigmer.json (Scoop)
 //   bun build.ts --readme                rewrites the README's install section from the same settings
+//   bun build.ts --update-digests        records in build/digests.json the digest of each target's Bun runtime and
+//       keyring addon, fetched anew and checked against package-lock.json; every build checks the files it used against it
 // Release settings: --release-base-url (or STIGMER_RELEASE_BASE_URL; `{version}` is replaced) and
 // --homebrew-tap (or STIGMER_HOMEBREW_TAP); defaults in build/release.ts.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { checkTargetInputs, updateDigests } from "./build/digests.ts";
 import { keyringAddonPath, keyringAddonPlugin } from "./build/keyring-addon.ts";
 import {
   checksumsFile,
@@ -28,6 +31,7 @@ const { values: flags } = parseArgs({
     all: { type: "boolean", default: false },
     outdir: { type: "string", default: "dist" },
     readme: { type: "boolean", default: false },
+    "update-digests": { type: "boolean", default: false },
     "release-base-url": { type: "string" },
     "homebrew-tap": { type: "string" },
   },
@@ -46,6 +50,7 @@ const date = new Date().toISOString();
 
 async function compile(target: Target, outfile: string): Promise<void> {
   mkdirSync(path.dirname(outfile), { recursive: true });
+  const addon = keyringAddonPath(target);
   const result = await Bun.build({
     entrypoints: ["src/main.ts"],
     compile: {
@@ -56,7 +61,7 @@ async function compile(target: Target, outfile: string): Promise<void> {
       autoloadDotenv: false,
       autoloadBunfig: false,
     },
-    plugins: [keyringAddonPlugin(keyringAddonPath(target))],
+    plugins: [keyringAddonPlugin(addon)],
     minify: true,
     bytecode: true,
     sourcemap: "none",
@@ -65,6 +70,13 @@ async function compile(target: Target, outfile: string): Promise<void> {
   if (!result.success) {
     for (const message of result.logs) console.error(message);
     throw new Error(`the build for ${target.name} failed`);
+  }
+  try {
+    // After the build: the runtime may only have been fetched by it.
+    checkTargetInputs(target, addon);
+  } catch (error) {
+    rmSync(outfile, { force: true });
+    throw new Error(`the build for ${target.name} used a file that is not the one recorded; ${outfile} was deleted.\n${(error as Error).message}`);
   }
   console.log(`built ${outfile} (${target.name}, ${commit})`);
 }
@@ -95,7 +107,10 @@ async function writeReleaseFiles(outdir: string, settings: ReleaseSettings): Pro
 
 const settings = releaseSettings({ baseUrl: flags["release-base-url"], homebrewTap: flags["homebrew-tap"] });
 try {
-  if (flags.readme) {
+  if (flags["update-digests"]) {
+    const changed = updateDigests();
+    console.log(changed.length === 0 ? "build/digests.json: unchanged" : `build/digests.json: recorded anew\n  ${changed.join("\n  ")}`);
+  } else if (flags.readme) {
     updateReadme("README.md", settings);
     console.log(`README.md install section written for ${settings.baseUrl}`);
   } else if (flags.all) {

@@ -8,6 +8,9 @@ export interface Target {
   /** `process.platform`-`process.arch` on that platform: what `stigmer version` reports as its target. */
   runtime: string;
   bunTarget: Bun.Build.CompileTarget;
+  /** The npm package holding this platform's Bun runtime, which `bun build --compile` embeds, and the runtime's file in it. */
+  bunPackage: string;
+  bunRuntime: string;
   /** The @napi-rs/keyring platform package holding this platform's native addon. */
   keyringPackage: string;
   /** The addon's file name inside that package. */
@@ -22,6 +25,8 @@ function target(os: Target["os"], arch: Target["arch"], keyringSuffix: string): 
     arch,
     runtime: `${platform}-${arch}`,
     bunTarget: `bun-${os}-${arch}`,
+    bunPackage: `@oven/bun-${os}-${arch === "arm64" ? "aarch64" : "x64"}`,
+    bunRuntime: os === "windows" ? "bin/bun.exe" : "bin/bun",
     keyringPackage: `@napi-rs/keyring-${keyringSuffix}`,
     keyringAddon: `keyring.${keyringSuffix}.node`,
   };

@@ -4,9 +4,10 @@
 // STIGMER_DIST points at another build:all output directory.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { keyringAddonPath } from "../build/keyring-addon.ts";
+import { addonOf, cachedRuntimePath, fileLabel, readDigests, runtimeOf } from "../build/digests.ts";
+import { cachedAddonPath, keyringAddonPath } from "../build/keyring-addon.ts";
 import {
   DEFAULT_RELEASE_BASE_URL,
   INSTALL_BEGIN,
@@ -17,7 +18,7 @@ import {
   releaseUrl,
   sha256,
 } from "../build/release.ts";
-import { archiveName, binaryName, commandName, hostTarget, TARGETS, type Target } from "../build/targets.ts";
+import { archiveName, binaryName, commandName, hostTarget, isHost, TARGETS, type Target } from "../build/targets.ts";
 import packageJson from "../package.json" with { type: "json" };
 import { cleanEnv, cleanupAll, ROOT, tempDir } from "./helpers.ts";
 import { startKeyringSession, type KeyringSession } from "./secrets/session.ts";
@@ -117,6 +118,59 @@ describe("npm run build:all", () => {
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ version: packageJson.version, target: host.runtime });
   });
+});
+
+describe("every runtime and addon a build uses is checked against build/digests.json", () => {
+  /** The first target built from a cache: its files are checked before any other target's. */
+  const victim = TARGETS.find((target) => !isHost(target))!;
+  /** Where build:all keeps the runtimes (BUN_INSTALL_CACHE_DIR, as npm run build:all sets it). */
+  const runtimeCache = path.resolve(process.env.BUN_INSTALL_CACHE_DIR ?? path.join(ROOT, "node_modules", ".cache", "bun"));
+
+  /** A copy of `from` at `to` with one byte changed. */
+  function tamperedCopy(from: string, to: string): void {
+    const bytes = readFileSync(from);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    mkdirSync(path.dirname(to), { recursive: true });
+    writeFileSync(to, bytes);
+  }
+
+  function releaseBuild(env: Record<string, string>) {
+    const outdir = tempDir("stigmer-tampered-dist-");
+    const result = spawnSync(process.execPath, ["build.ts", "--all", "--outdir", outdir], {
+      cwd: ROOT,
+      env: { ...process.env, BUN_INSTALL_CACHE_DIR: runtimeCache, ...env },
+      encoding: "utf8",
+      timeout: 180_000,
+    });
+    return { ...result, outdir };
+  }
+
+  test("digests.json records each target's Bun runtime and keyring addon", () => {
+    const recorded = readDigests();
+    for (const target of TARGETS) for (const file of [runtimeOf(target), addonOf(target)]) expect(recorded[fileLabel(file)]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test("a Bun runtime changed in the cache: the release build fails, names it, and leaves no binary built with it", () => {
+    const cache = tempDir("stigmer-tampered-runtimes-");
+    const tampered = cachedRuntimePath(victim, { BUN_INSTALL_CACHE_DIR: cache });
+    tamperedCopy(cachedRuntimePath(victim, { BUN_INSTALL_CACHE_DIR: runtimeCache }), tampered);
+    const build = releaseBuild({ BUN_INSTALL_CACHE_DIR: cache });
+    expect(build.status).toBe(1);
+    expect(build.stderr).toContain(`${tampered} is not ${fileLabel(runtimeOf(victim))}`);
+    expect(existsSync(path.join(build.outdir, binaryName(victim)))).toBe(false);
+    expect(existsSync(path.join(build.outdir, "SHA256SUMS"))).toBe(false);
+  }, 180_000);
+
+  test("a keyring addon changed in the cache: the same", () => {
+    const cache = tempDir("stigmer-tampered-addons-");
+    const tampered = cachedAddonPath(victim, cache);
+    tamperedCopy(keyringAddonPath(victim), tampered);
+    const build = releaseBuild({ STIGMER_ADDON_CACHE_DIR: cache });
+    expect(build.status).toBe(1);
+    expect(build.stderr).toContain(`${tampered} is not ${fileLabel(addonOf(victim))}`);
+    expect(existsSync(path.join(build.outdir, binaryName(victim)))).toBe(false);
+    expect(existsSync(path.join(build.outdir, "SHA256SUMS"))).toBe(false);
+  }, 180_000);
 });
 
 describe("this machine's binary, copied away from node_modules", () => {

@@ -1,10 +1,51 @@
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import which from "which";
+import { osFamily, type OsFamily } from "./paths.ts";
 
-/** A command's full path on PATH, or null. */
+/**
+ * The PATH entries a command may come from: absolute ones only. An empty or relative entry
+ * means the current directory, where anyone can leave a `python3` to be run with the key.
+ * Quotes around an entry (Windows allows them) are removed first.
+ */
+export function searchDirectories(pathValue: string | undefined, family: OsFamily): string[] {
+  const p = family === "windows" ? path.win32 : path.posix;
+  return (pathValue ?? "")
+    .split(family === "windows" ? ";" : ":")
+    .map((entry) => (/^".*"$/.test(entry) ? entry.slice(1, -1) : entry))
+    .filter((entry) => entry !== "" && p.isAbsolute(entry));
+}
+
+export interface PathLookup {
+  /** The PATH value. */
+  path: string | undefined;
+  family: OsFamily;
+  /** The executable file at a full path, with the platform's extension added (PATHEXT on Windows), or null. */
+  executableAt: (file: string) => string | null;
+}
+
+/**
+ * A command's full path from the absolute PATH entries, in order, or null; pure given
+ * `executableAt`. Never the current directory: `which` on Windows looks there first whatever
+ * PATH says, so it is only asked about one full path at a time (with a separator in the
+ * command, it searches no directory and only adds PATHEXT's extensions).
+ */
+export function lookUpOnPath(command: string, lookup: PathLookup): string | null {
+  const p = lookup.family === "windows" ? path.win32 : path.posix;
+  for (const directory of searchDirectories(lookup.path, lookup.family)) {
+    const found = lookup.executableAt(p.join(directory, command));
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** A command's full path on PATH (absolute entries only), or null. */
 export function findOnPath(command: string): string | null {
-  return which.sync(command, { nothrow: true });
+  return lookUpOnPath(command, {
+    path: process.env.PATH,
+    family: osFamily(),
+    executableAt: (file) => which.sync(file, { nothrow: true }),
+  });
 }
 
 /** A path (made absolute from `cwd`) or a bare name looked up on PATH; null when it is not an executable file. */

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawnSync, type SpawnSyncOptionsWithStringEncoding } from "node:child_process";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { findOnPath } from "./executables.ts";
@@ -93,15 +93,41 @@ export function isSupportedPython(version: readonly number[]): boolean {
 
 const VERSION_SCRIPT = "import sys; print('%d.%d.%d' % sys.version_info[:3])";
 
-/** Runs the interpreter to learn its version; null when it is not a working Python. */
-export function probePythonVersion(candidate: PythonCandidate, timeoutMs = 10_000): string | null {
-  const result = spawnSync(candidate.command, [...candidate.args, "-c", VERSION_SCRIPT], {
+/**
+ * Runs a Python with `args` to ask it something, and returns what it printed. On Linux and macOS
+ * it gets a process group of its own, ended whole afterwards: a `--python` that forks (a wrapper
+ * script, a shim) leaves nothing behind. A fork that keeps stdout open makes it wait until
+ * `timeoutMs`. `status` is null when it did not exit by itself.
+ */
+export function runPythonProbe(python: { command: string; args: readonly string[] }, args: readonly string[], timeoutMs: number): { status: number | null; stdout: string } {
+  const ownGroup = process.platform !== "win32";
+  // Node's types declare `detached` for spawn only; spawnSync takes it too (a new session and group).
+  const options: SpawnSyncOptionsWithStringEncoding & { detached: boolean } = {
     encoding: "utf8",
     timeout: timeoutMs,
     windowsHide: true,
+    detached: ownGroup,
     stdio: ["ignore", "pipe", "ignore"],
-  });
-  if (result.status !== 0 || typeof result.stdout !== "string") return null;
+  };
+  const result = spawnSync(python.command, [...python.args, ...args], options);
+  if (ownGroup) endGroup(result.pid);
+  return { status: result.status, stdout: typeof result.stdout === "string" ? result.stdout : "" };
+}
+
+function endGroup(leader: number | undefined): void {
+  // A pid of 0 (the spawn failed) would name our own group.
+  if (leader === undefined || leader <= 0) return;
+  try {
+    process.kill(-leader, "SIGKILL");
+  } catch {
+    // Nothing left in it: the usual case.
+  }
+}
+
+/** Runs the interpreter to learn its version; null when it is not a working Python. */
+export function probePythonVersion(candidate: PythonCandidate, timeoutMs = 10_000): string | null {
+  const result = runPythonProbe(candidate, ["-c", VERSION_SCRIPT], timeoutMs);
+  if (result.status !== 0) return null;
   const version = parsePythonVersion(result.stdout);
   return version ? version.join(".") : null;
 }

@@ -23,9 +23,28 @@ export function selfCommand(): { command: string; args: string[] } {
 }
 
 /**
- * Engine settings for the background supervisor, a process that lives all day, mostly waits,
- * and copies the runner's output in batches. It never reaches the runner, whose environment is
- * built in the plan. Measured (bench/RESULTS.md):
+ * How to start this program as the background supervisor, with `args`. On Linux and macOS through
+ * /bin/sh, which sets the core file size to 0 and then execs it (same pid): the supervisor holds
+ * the keys in memory, and a crash or a SIGABRT must not write them to a core file. Bun cannot
+ * set an rlimit itself. Only the soft limit: the runner inherits it, and may raise it again.
+ */
+export function backgroundCommand(args: readonly string[]): { command: string; args: string[] } {
+  const self = selfCommand();
+  if (process.platform === "win32") return { command: self.command, args: [...self.args, ...args] };
+  return { command: "/bin/sh", args: ["-c", 'ulimit -S -c 0 && exec "$0" "$@"', self.command, ...self.args, ...args] };
+}
+
+/**
+ * Variables that make the runtime serve a debugger (which can evaluate code, and so read the
+ * keys, from any local account: it listens on loopback) or load code before ours. The runner
+ * still gets them: its environment is built in the plan, from the user's.
+ */
+const RUNTIME_HOOK = /^(?:BUN_INSPECT(?:_.*)?|BUN_OPTIONS|NODE_OPTIONS)$/;
+
+/**
+ * The background supervisor's environment: `env` without the runtime's debugging and preload
+ * hooks, plus engine settings for a process that lives all day, mostly waits, and copies the
+ * runner's output in batches. Measured (bench/RESULTS.md):
  * - without the DFG and FTL JITs, whose code is ~5.5 MiB of the binary that would otherwise be
  *   paged in, a 200 MB flood peaks at 56 MiB instead of 62 at the same CPU time; `--smol` keeps
  *   the heap a little tighter;
@@ -33,7 +52,9 @@ export function selfCommand(): { command: string; args: string[] } {
  *   supervisor uses 0.03-0.07 % of a core instead of 0.17-0.20 % in its first minute; JSC still
  *   collects as memory is allocated, so after a flood ~2 MiB more stay resident.
  */
-export function backgroundRuntimeEnv(): Record<string, string> {
-  if (!("Bun" in globalThis)) return {};
-  return { BUN_JSC_useDFGJIT: "0", BUN_OPTIONS: "--smol", BUN_GC_TIMER_DISABLE: "1" };
+export function backgroundEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const clean: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && !RUNTIME_HOOK.test(name)) clean[name] = value;
+  if ("Bun" in globalThis) Object.assign(clean, { BUN_JSC_useDFGJIT: "0", BUN_OPTIONS: "--smol", BUN_GC_TIMER_DISABLE: "1" });
+  return clean;
 }

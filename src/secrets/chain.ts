@@ -1,4 +1,5 @@
 import { StigmerError } from "../cli/errors.ts";
+import { INDEX_ACCOUNT, parseIndex } from "./keyring.ts";
 import { keyValueProblem } from "./values.ts";
 
 export type KeySource = "environment" | "keyring" | "entered";
@@ -42,6 +43,18 @@ export async function resolveKeys(names: readonly string[], sources: KeySources)
   const keys: ResolvedKey[] = [];
   for (const name of names) keys.push(await resolveKey(name, sources));
   return keys;
+}
+
+/**
+ * The names `stigmer secrets list` shows, so that their values in the environment count as
+ * secrets too (key-variables.ts). Asked only when one of `keys` came from the keyring: it then
+ * answered and is unlocked, so the index costs no unlock dialog and no timeout. A start whose keys
+ * all come from the environment does not touch the keyring, as before.
+ */
+export async function storedKeyNames(keys: readonly ResolvedKey[], sources: KeySources): Promise<string[]> {
+  if (!sources.keyring || !keys.some((key) => key.source === "keyring")) return [];
+  const answer = await sources.keyring(INDEX_ACCOUNT);
+  return "found" in answer ? parseIndex(answer.found) : [];
 }
 
 /** A key that cannot travel in an environment variable, or that the redactor could not hide, is refused. */

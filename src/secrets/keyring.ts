@@ -160,7 +160,8 @@ export function keyringError(error: unknown, name?: string): unknown {
   return error instanceof KeyringUnavailable ? unavailableError(error.reason, name) : error;
 }
 
-function parseIndex(text: string | undefined): string[] {
+/** The names in the index account's JSON list; a damaged index is an empty list. */
+export function parseIndex(text: string | undefined): string[] {
   if (text === undefined) return [];
   try {
     const parsed: unknown = JSON.parse(text);

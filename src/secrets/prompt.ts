@@ -2,9 +2,10 @@
 // press reaches us (Ctrl-C included, as a byte rather than SIGINT); we echo one `*` per
 // character. node:process's setRawMode works under Bun and Deno alike.
 //
-// Cancelling (Ctrl-C anywhere, or Ctrl-D on an empty line) restores the terminal and throws a
+// Cancelling (Ctrl-C or Ctrl-D, anywhere in the line) restores the terminal and throws a
 // StigmerError with exit code 1, like every other failure of a start; the message says it
-// was cancelled, so there is nothing to fix.
+// was cancelled, so there is nothing to fix. Ctrl-D never ends the line: a key half typed or
+// half pasted when it was pressed is not a key to store.
 import { StringDecoder } from "node:string_decoder";
 import { StigmerError } from "../cli/errors.ts";
 import type { Keyring } from "./keyring.ts";
@@ -113,8 +114,8 @@ function readLine(terminal: Terminal, prompt: string, options: { masked: boolean
           continue;
         }
         rest = rest.slice(char.length);
-        if (char === CTRL_C || (char === CTRL_D && typed.length === 0)) return finish({ error: cancelled() });
-        if (char === "\r" || char === "\n" || char === CTRL_D) {
+        if (char === CTRL_C || char === CTRL_D) return finish({ error: cancelled() });
+        if (char === "\r" || char === "\n") {
           const after = rest.replace(/\u001B\[201~/g, "");
           return finish({ line: { text: typed.join(""), moreLines: after.trim() !== "" } });
         }

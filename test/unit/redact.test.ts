@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { cutLongLines, LineAssembler, lastLines } from "../../src/lifecycle/process/lines.ts";
+import { KEY_VARIABLES, secretValues } from "../../src/secrets/key-variables.ts";
 import { createRedactor, REDACTED } from "../../src/secrets/redact.ts";
 
 const KEY = "sk-ant-api03-SECRETSECRETSECRET";
@@ -31,6 +32,102 @@ describe("createRedactor", () => {
 
   test("values too short to mean anything are ignored", () => {
     expect(createRedactor(["ab", ""])(Buffer.from("abc")).toString()).toBe("abc");
+  });
+});
+
+describe("createRedactor: a key printed encoded", () => {
+  /** With every character that JSON or URL encoders change: "/", "+", '"', "\\", a space, non-ASCII, "=", "~", "*". */
+  const ODD = 'sk-proj-Wq3/Zr8+Tn5"Mv2 Lp9=Hx4\\ü~Jd7*Rb1€Kc6Yt0';
+  const redactAll = createRedactor([KEY, ODD]);
+  const redacted = (text: string) => redactAll(Buffer.from(text)).toString();
+
+  /** As common libraries write it; worked out here, not with the redactor's own code. */
+  function jsonForms(value: string): string[] {
+    const standard = JSON.stringify(value).slice(1, -1);
+    const pythonStyle = standard.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return [standard, pythonStyle, standard.replaceAll("/", "\\/"), pythonStyle.replaceAll("/", "\\/")];
+  }
+
+  function urlForms(value: string): string[] {
+    // Python's quote(value, safe=""): only letters, digits and -._~ stay.
+    const strict = encodeURIComponent(value).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+    const form = new URLSearchParams({ k: value }).toString().slice(2);
+    return [encodeURIComponent(value), strict, strict.replaceAll("%2F", "/"), form].flatMap((encoded) => [
+      encoded,
+      encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
+    ]);
+  }
+
+  test("JSON-escaped, as JSON.stringify, Python (\\u escapes) and PHP (\\/) write it", () => {
+    for (const value of [KEY, ODD]) {
+      for (const form of jsonForms(value)) {
+        expect(redacted(`{"key": "${form}"}`)).toBe(`{"key": "${REDACTED}"}`);
+      }
+    }
+  });
+
+  test("URL-encoded, as encodeURIComponent, URLSearchParams and Python's quote / quote_plus write it, in either hex case", () => {
+    for (const form of urlForms(ODD)) {
+      expect(redacted(`https://example.com/?key=${form}&x=1`)).toBe(`https://example.com/?key=${REDACTED}&x=1`);
+    }
+  });
+
+  test("base64 and base64url at every offset inside a longer text: nothing of the key's whole groups is left", () => {
+    for (const value of [KEY, ODD]) {
+      for (let before = 0; before < 9; before++) {
+        for (const after of ["", "!", "!t", "!tail and more"]) {
+          const bytes = Buffer.concat([Buffer.from("Authorization: ".slice(0, before)), Buffer.from(value), Buffer.from(after)]);
+          for (const encoding of ["base64", "base64url"] as const) {
+            const encoded = bytes.toString(encoding);
+            const out = redacted(`token ${encoded} end`);
+            expect(out).toContain(REDACTED);
+            // What is left of the token: at most the groups it shares with the text around the key.
+            const left = out.slice("token ".length, -" end".length).split(REDACTED);
+            expect(left).toHaveLength(2);
+            expect(left[0]!.length).toBeLessThanOrEqual(Math.ceil((before + 2) / 3) * 4);
+            expect(left[1]!.length).toBeLessThanOrEqual(Math.ceil((after.length + 2) / 3) * 4);
+          }
+        }
+      }
+    }
+  });
+
+  test("a key split by a line break is not found: output is redacted in whole lines (a documented limit, README \"Keys\")", () => {
+    const split = `${KEY.slice(0, 10)}\n${KEY.slice(10)}`;
+    expect(redacted(split)).toBe(split);
+  });
+
+  test("longestSecret is the longest form searched for, so a long line is never cut inside one", () => {
+    const longest = Math.max(...urlForms(ODD).map((form) => Buffer.byteLength(form)));
+    expect(redactAll.longestSecret).toBeGreaterThanOrEqual(longest);
+    const max = 64;
+    const encoded = Buffer.from(`xx${ODD}`).toString("base64");
+    for (let offset = 0; offset < 70; offset++) {
+      const line = "a".repeat(offset) + encodeURIComponent(ODD) + "b".repeat(100) + encoded + "c".repeat(100);
+      const out = feed(new LineAssembler(createRedactor([ODD]), max), line.match(/.{1,7}/g)!);
+      expect(out.replace(/\n/g, "")).not.toContain(encodeURIComponent(ODD));
+      expect(out.replace(/\n/g, "").split(REDACTED)).toHaveLength(3);
+    }
+  });
+});
+
+describe("secretValues: what the redactor hides", () => {
+  test("every provider's key variable and STIGMER_LLM_API_KEY are known", () => {
+    expect([...KEY_VARIABLES].sort()).toEqual(["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "STIGMER_LLM_API_KEY"]);
+  });
+
+  test("the resolved keys, and each key variable's value in the environment, whichever provider; names from the keyring too", () => {
+    const env = {
+      ANTHROPIC_API_KEY: "sk-ant-other-provider",
+      STIGMER_LLM_API_KEY: "sk-exported-llm",
+      GROQ_API_KEY: "gsk-stored-name",
+      OPENAI_API_KEY: "  ",
+      PATH: "/usr/bin",
+      STIGMER_API_KEY: "dummy-local-key",
+    };
+    const keys = [{ name: "OPENAI_API_KEY", value: "sk-proj-resolved", source: "keyring" as const }];
+    expect(secretValues(env, keys).sort()).toEqual(["sk-ant-other-provider", "sk-exported-llm", "sk-proj-resolved"]);
+    expect(secretValues(env, keys, ["GROQ_API_KEY"]).sort()).toEqual(["gsk-stored-name", "sk-ant-other-provider", "sk-exported-llm", "sk-proj-resolved"]);
   });
 });
 

@@ -2,7 +2,8 @@ import path from "node:path";
 import { stigmerHome } from "../../platform/paths.ts";
 import { resolvePython, type ResolvedPython } from "../../platform/python.ts";
 import { resolveRunner, resolveServer, type RunnerTarget } from "../../platform/runner.ts";
-import { resolveKeys, type KeySources, type ResolvedKey } from "../../secrets/chain.ts";
+import { resolveKeys, storedKeyNames, type KeySources, type ResolvedKey } from "../../secrets/chain.ts";
+import { secretValues } from "../../secrets/key-variables.ts";
 import { keyNamesFor } from "../../secrets/providers.ts";
 import type { LaunchSpec } from "../process/process-tree.ts";
 import { ensurePrivateDir, homeLayout, type HomeLayout } from "../control/state-dir.ts";
@@ -18,6 +19,8 @@ export interface StartPlan {
   runner: RunnerTarget;
   python: ResolvedPython | null;
   keys: ResolvedKey[];
+  /** Every value the redactor hides, the resolved keys among them (secrets/key-variables.ts). */
+  secrets: string[];
   temporal: TemporalPlan;
   /** The components in start order; the runner is last. */
   stack: ComponentPlan[];
@@ -39,6 +42,7 @@ export async function planStart(options: StartOptions, inputs: PlanInputs): Prom
     runner.kind === "python-script" ? resolvePython({ explicit: options.python, runnerDir: runner.dir, cwd: inputs.cwd }) : null;
   const temporal = await planTemporal(options.temporal, temporalAddress(inputs.env), layout.temporalDir, inputs.temporal);
   const keys = await resolveKeys(keyNamesFor(options.provider), inputs.keySources);
+  const secrets = secretValues(inputs.env, keys, await storedKeyNames(keys, inputs.keySources));
   const workspace = path.resolve(inputs.cwd, options.workspace ?? layout.workspace);
   const dirs = [layout.home, layout.runDir, layout.logsDir, workspace];
   if (temporal.kind === "managed") dirs.push(layout.temporalDir);
@@ -56,5 +60,5 @@ export async function planStart(options: StartOptions, inputs: PlanInputs): Prom
       ? { command: python!.command, args: [...python!.args, runner.script], cwd: runner.dir, env }
       : { command: runner.executable, args: [], cwd: runner.dir, env };
   const stack = buildStack(options, layout, { temporal, server, runner: launch, env: inputs.env });
-  return { options, layout, runner, python, keys, temporal, stack };
+  return { options, layout, runner, python, keys, secrets, temporal, stack };
 }

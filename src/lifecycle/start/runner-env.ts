@@ -1,4 +1,5 @@
 import type { ResolvedKey } from "../../secrets/chain.ts";
+import { LLM_KEY_VARIABLE } from "../../secrets/key-variables.ts";
 import type { Provider } from "../../secrets/providers.ts";
 
 export interface RunnerEnvSettings {
@@ -32,7 +33,7 @@ export function buildRunnerEnv(base: Readonly<Record<string, string | undefined>
   env.TEMPORAL_SERVICE_ADDRESS = settings.temporalAddress;
   for (const key of settings.keys) env[key.name] = key.value;
   const [llmKey] = settings.keys;
-  if (llmKey) env.STIGMER_LLM_API_KEY = llmKey.value;
+  if (llmKey) env[LLM_KEY_VARIABLE] = llmKey.value;
   env.PYTHONUNBUFFERED = "1";
   return env;
 }

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { formatDuration } from "../../cli/duration.ts";
 import { StigmerError } from "../../cli/errors.ts";
-import { backgroundRuntimeEnv, selfCommand } from "../../platform/self.ts";
+import { backgroundCommand, backgroundEnvironment } from "../../platform/self.ts";
 import type { HandOverReply } from "./background.ts";
 import type { StartPlan } from "../start/plan.ts";
 import type { ProgressLine } from "../start/service-gate.ts";
@@ -22,16 +22,14 @@ const HAND_OVER_MARGIN_MS = 15_000;
  * Its stderr goes to supervisor.log, so even a crash before its own logging starts is kept.
  */
 export async function startDetached(plan: StartPlan, progress?: ProgressLine): Promise<StatusReport> {
-  const self = selfCommand();
+  const self = backgroundCommand(SUPERVISE_COMMAND);
   const logFd = openPrivateAppend(plan.layout.supervisorLog);
-  // The supervisor needs none of the keys in its own environment; only the runner gets them.
-  const env: Record<string, string> = {};
-  const keyNames = new Set(plan.keys.map((key) => key.name));
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !keyNames.has(name)) env[name] = value;
-  Object.assign(env, backgroundRuntimeEnv());
-  const child = spawn(self.command, [...self.args, ...SUPERVISE_COMMAND], {
+  // The supervisor needs no secret in its own environment: the runner's is in the plan.
+  const secrets = new Set(plan.secrets);
+  const userEnv = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value === undefined || !secrets.has(value)));
+  const child = spawn(self.command, self.args, {
     detached: true,
-    env,
+    env: backgroundEnvironment(userEnv),
     stdio: ["pipe", "pipe", logFd],
     windowsHide: true,
   });

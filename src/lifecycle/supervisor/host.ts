@@ -51,7 +51,7 @@ export class SupervisorHost {
   constructor(private readonly settings: HostSettings) {
     const { plan, echo } = settings;
     this.socketPath = controlSocketPath(plan.layout);
-    const redact = createRedactor(plan.keys.map((key) => key.value));
+    const redact = createRedactor(plan.secrets);
     const components = plan.stack.map((member) => this.component(member, redact, member.name === RUNNER ? echo : null));
     this.supervisor = new Supervisor(components);
     this.runner = this.supervisor.find(RUNNER)!;
