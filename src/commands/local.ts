@@ -8,6 +8,8 @@ export default defineCommand({
     restart: () => import("./local/restart.ts").then((module) => module.default),
     status: () => import("./local/status.ts").then((module) => module.default),
     logs: () => import("./local/logs.ts").then((module) => module.default),
+    "install-service": () => import("./local/install-service.ts").then((module) => module.default),
+    "uninstall-service": () => import("./local/uninstall-service.ts").then((module) => module.default),
     __supervise: () => import("./local/supervise.ts").then((module) => module.default),
   },
 });
