@@ -30,7 +30,7 @@ describe("doctor", () => {
       const result = doctor(["--runner", FIXTURE_RUNNER, "--endpoint", daemon.endpoint], env);
       expect(result.code).toBe(0);
       expect(result.ok).toBe(true);
-      expect(result.checks.map((check) => check.check)).toEqual(["runner", "python", "home", "model", "keyring", "key", "temporal", "daemon"]);
+      expect(result.checks.map((check) => check.check)).toEqual(["runner", "python", "dependencies", "home", "model", "keyring", "key", "temporal", "daemon"]);
       expect(result.by("python")[0]!.detail).toMatch(/^Python 3\.\d+\.\d+ /);
       expect(result.by("key")[0]).toMatchObject({ verdict: "pass", detail: "ANTHROPIC_API_KEY from environment" });
       expect(result.by("keyring")[0]).toMatchObject({ verdict: "pass", detail: "switched off (STIGMER_NO_KEYRING=1)" });
@@ -76,8 +76,8 @@ describe("doctor", () => {
     const env = cleanEnv({ STIGMER_HOME: tempDir(), STIGMER_BACKEND_ENDPOINT: "127.0.0.1:1" });
     const result = runCli(["doctor", "--runner", FIXTURE_RUNNER], env);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^✔ runner {3}/m);
-    expect(result.stdout).toMatch(/^✖ key {7}ANTHROPIC_API_KEY is not set\n {12}→ export ANTHROPIC_API_KEY=/m);
+    expect(result.stdout).toMatch(/^✔ runner {8}/m);
+    expect(result.stdout).toMatch(/^✖ key {11}ANTHROPIC_API_KEY is not set\n {16}→ export ANTHROPIC_API_KEY=/m);
     expect(result.stdout).toContain("checks failed.");
     expect(result.stdout).not.toContain("\u001B[");
   });

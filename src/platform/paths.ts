@@ -21,10 +21,16 @@ export function stigmerHome(env: NodeJS.ProcessEnv = process.env, home: string =
  * The interpreters a virtual environment inside the runner's directory may hold, best first:
  * `bin/python3` on macOS and Linux, `Scripts\python.exe` on Windows.
  */
-export function venvPythonCandidates(runnerDir: string, family: OsFamily): string[] {
+/** The interpreter inside a virtual environment (VIRTUAL_ENV, Poetry's, a .venv). */
+export function envPythonCandidates(envDir: string, family: OsFamily): string[] {
   const p = pathFor(family);
   const names = family === "windows" ? [p.join("Scripts", "python.exe")] : [p.join("bin", "python3"), p.join("bin", "python")];
-  return [".venv", "venv"].flatMap((venv) => names.map((name) => p.join(runnerDir, venv, name)));
+  return names.map((name) => p.join(envDir, name));
+}
+
+export function venvPythonCandidates(runnerDir: string, family: OsFamily): string[] {
+  const p = pathFor(family);
+  return [".venv", "venv"].flatMap((venv) => envPythonCandidates(p.join(runnerDir, venv), family));
 }
 
 /** Commands to look for on PATH when no interpreter is given and the runner has no venv. */

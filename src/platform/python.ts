@@ -3,11 +3,12 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { findOnPath } from "./executables.ts";
 import { StigmerError } from "../cli/errors.ts";
-import { osFamily, pathPythonCommands, venvPythonCandidates, type OsFamily } from "./paths.ts";
+import { envPythonCandidates, osFamily, pathPythonCommands, venvPythonCandidates, type OsFamily } from "./paths.ts";
 
 export const MIN_PYTHON: readonly [number, number] = [3, 11];
 
-export type PythonSource = "flag" | "venv" | "path";
+/** Where the interpreter came from, as `start` and `doctor` say it: `from --python`, `from poetry`, … */
+export type PythonSource = string;
 
 export interface PythonCandidate {
   command: string;
@@ -20,10 +21,16 @@ export interface ResolvedPython extends PythonCandidate {
 }
 
 export interface PythonLookup {
-  /** `--python` / `STIGMER_PYTHON`, when given. */
+  /** `--python` / `STIGMER_PYTHON` / config.toml's `python`, when given. */
   explicit?: string;
+  /** Where `explicit` came from: `--python`, `STIGMER_PYTHON`, `config.toml`. */
+  explicitSource?: string;
+  /** An active virtual environment (the VIRTUAL_ENV variable of the shell). */
+  virtualEnv?: string;
   /** The runner's directory, searched for `.venv` / `venv`. */
   runnerDir?: string;
+  /** Poetry's environment for the runner's directory; asked only when nothing before it was found. */
+  poetryEnv?: () => string | null;
   family?: OsFamily;
   cwd?: string;
   isFile?: (file: string) => boolean;
@@ -31,7 +38,7 @@ export interface PythonLookup {
 }
 
 const PYTHON_FIX =
-  "Install Python 3.11 or newer, create a .venv in the runner's directory, or pass --python PATH (STIGMER_PYTHON).";
+  "Install the runner's environment (cd <runner> && poetry install), activate a virtual environment, or pass --python PATH (STIGMER_PYTHON); Python 3.11 or newer.";
 
 function isFileOnDisk(file: string): boolean {
   try {
@@ -42,9 +49,10 @@ function isFileOnDisk(file: string): boolean {
 }
 
 /**
- * Picks the interpreter: the explicit one; else a venv inside the runner's directory;
- * else python3 / python (/ py -3 on Windows) on PATH. Pure given `isFile` and `onPath`.
- * Returns the choice and every place tried, for the error message.
+ * Picks the interpreter the way the runner's developers installed it: the one given (`--python`,
+ * STIGMER_PYTHON, config.toml); else an active VIRTUAL_ENV; else a `.venv`/`venv` inside the runner's
+ * directory; else Poetry's environment for it; else python3 / python (/ py -3 on Windows) on PATH.
+ * Pure given `isFile`, `onPath` and `poetryEnv`. Returns the choice and every place tried.
  */
 export function choosePython(lookup: PythonLookup): { chosen: PythonCandidate | null; tried: string[] } {
   const family = lookup.family ?? osFamily();
@@ -52,30 +60,44 @@ export function choosePython(lookup: PythonLookup): { chosen: PythonCandidate | 
   const onPath = lookup.onPath ?? findOnPath;
   const p = family === "windows" ? path.win32 : path.posix;
   const tried: string[] = [];
+  const firstFile = (candidates: string[], source: string): PythonCandidate | null => {
+    for (const candidate of candidates) {
+      tried.push(`${candidate} (${source})`);
+      if (isFile(candidate)) return { command: candidate, args: [], source };
+    }
+    return null;
+  };
 
   if (lookup.explicit) {
     const explicit = lookup.explicit;
+    const source = lookup.explicitSource ?? "--python";
     if (explicit.includes("/") || explicit.includes("\\")) {
       const file = p.resolve(lookup.cwd ?? process.cwd(), explicit);
-      tried.push(file);
-      return { chosen: isFile(file) ? { command: file, args: [], source: "flag" } : null, tried };
+      tried.push(`${file} (${source})`);
+      return { chosen: isFile(file) ? { command: file, args: [], source } : null, tried };
     }
-    tried.push(`${explicit} on PATH`);
+    tried.push(`${explicit} on PATH (${source})`);
     const found = onPath(explicit);
-    return { chosen: found ? { command: found, args: [], source: "flag" } : null, tried };
+    return { chosen: found ? { command: found, args: [], source } : null, tried };
   }
 
+  const fromVirtualEnv = lookup.virtualEnv ? firstFile(envPythonCandidates(lookup.virtualEnv, family), "VIRTUAL_ENV") : null;
+  if (fromVirtualEnv) return { chosen: fromVirtualEnv, tried };
+
   if (lookup.runnerDir) {
-    for (const candidate of venvPythonCandidates(lookup.runnerDir, family)) {
-      tried.push(candidate);
-      if (isFile(candidate)) return { chosen: { command: candidate, args: [], source: "venv" }, tried };
-    }
+    const fromVenv = firstFile(venvPythonCandidates(lookup.runnerDir, family), "venv");
+    if (fromVenv) return { chosen: fromVenv, tried };
   }
+
+  const poetryEnv = lookup.poetryEnv?.();
+  if (lookup.poetryEnv) tried.push(poetryEnv ? `${poetryEnv} (poetry env info --path)` : "Poetry's environment (none for this runner, or no poetry on PATH)");
+  const fromPoetry = poetryEnv ? firstFile(envPythonCandidates(poetryEnv, family), "poetry") : null;
+  if (fromPoetry) return { chosen: fromPoetry, tried };
 
   for (const { command, args } of pathPythonCommands(family)) {
     tried.push(`${[command, ...args].join(" ")} on PATH`);
     const found = onPath(command);
-    if (found) return { chosen: { command: found, args, source: "path" }, tried };
+    if (found) return { chosen: { command: found, args, source: "PATH" }, tried };
   }
   return { chosen: null, tried };
 }

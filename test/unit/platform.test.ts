@@ -42,20 +42,18 @@ describe("choosePython", () => {
 
   test("the explicit interpreter is the only one tried", () => {
     expect(choosePython({ explicit: "/opt/py/bin/python3", runnerDir: "/r", family: "posix", isFile: files("/opt/py/bin/python3", "/r/.venv/bin/python3"), onPath: path({}) })).toEqual({
-      chosen: { command: "/opt/py/bin/python3", args: [], source: "flag" },
-      tried: ["/opt/py/bin/python3"],
+      chosen: { command: "/opt/py/bin/python3", args: [], source: "--python" },
+      tried: ["/opt/py/bin/python3 (--python)"],
     });
-    expect(choosePython({ explicit: "python3.12", family: "posix", isFile: files(), onPath: path({ "python3.12": "/usr/bin/python3.12" }) }).chosen).toEqual({
-      command: "/usr/bin/python3.12",
-      args: [],
-      source: "flag",
-    });
+    expect(
+      choosePython({ explicit: "python3.12", explicitSource: "STIGMER_PYTHON", family: "posix", isFile: files(), onPath: path({ "python3.12": "/usr/bin/python3.12" }) }).chosen,
+    ).toEqual({ command: "/usr/bin/python3.12", args: [], source: "STIGMER_PYTHON" });
   });
 
   test("an explicit interpreter that is missing is not replaced by another", () => {
     const { chosen, tried } = choosePython({ explicit: "./nope/python", cwd: "/w", family: "posix", isFile: files(), onPath: path({ python3: "/usr/bin/python3" }) });
     expect(chosen).toBeNull();
-    expect(tried).toEqual(["/w/nope/python"]);
+    expect(tried).toEqual(["/w/nope/python (--python)"]);
   });
 
   test("a venv in the runner's directory beats PATH", () => {
@@ -72,26 +70,51 @@ describe("choosePython", () => {
     expect(choosePython({ runnerDir: "/r", family: "posix", isFile: files(), onPath: path({ python: "/usr/bin/python" }) }).chosen).toEqual({
       command: "/usr/bin/python",
       args: [],
-      source: "path",
+      source: "PATH",
     });
     expect(choosePython({ runnerDir: "C:\\r", family: "windows", isFile: files(), onPath: path({ py: "C:\\Windows\\py.exe" }) }).chosen).toEqual({
       command: "C:\\Windows\\py.exe",
       args: ["-3"],
-      source: "path",
+      source: "PATH",
     });
   });
 
   test("nothing found: every place tried is listed, in order", () => {
-    const { chosen, tried } = choosePython({ runnerDir: "/r", family: "posix", isFile: files(), onPath: path({}) });
+    const { chosen, tried } = choosePython({ virtualEnv: "/ve", runnerDir: "/r", poetryEnv: () => null, family: "posix", isFile: files(), onPath: path({}) });
     expect(chosen).toBeNull();
     expect(tried).toEqual([
-      "/r/.venv/bin/python3",
-      "/r/.venv/bin/python",
-      "/r/venv/bin/python3",
-      "/r/venv/bin/python",
+      "/ve/bin/python3 (VIRTUAL_ENV)",
+      "/ve/bin/python (VIRTUAL_ENV)",
+      "/r/.venv/bin/python3 (venv)",
+      "/r/.venv/bin/python (venv)",
+      "/r/venv/bin/python3 (venv)",
+      "/r/venv/bin/python (venv)",
+      "Poetry's environment (none for this runner, or no poetry on PATH)",
       "python3 on PATH",
       "python on PATH",
     ]);
+  });
+
+  test("the order: given > VIRTUAL_ENV > the runner's .venv > Poetry's environment > PATH; Poetry is asked only when needed", () => {
+    let poetryAsked = 0;
+    const poetryEnv = () => {
+      poetryAsked += 1;
+      return "/cache/pypoetry/virtualenvs/agent-runner-x-py3.11";
+    };
+    const all = files("/ve/bin/python3", "/r/.venv/bin/python3", "/cache/pypoetry/virtualenvs/agent-runner-x-py3.11/bin/python");
+    const onPath = path({ python3: "/usr/bin/python3" });
+    const choose = (lookup: Partial<Parameters<typeof choosePython>[0]>, present = all) =>
+      choosePython({ runnerDir: "/r", poetryEnv, family: "posix", isFile: present, onPath, ...lookup }).chosen;
+    expect(choose({ explicit: "/opt/python3", explicitSource: "config.toml" }, files("/opt/python3"))).toMatchObject({ command: "/opt/python3", source: "config.toml" });
+    expect(choose({ virtualEnv: "/ve" })).toMatchObject({ command: "/ve/bin/python3", source: "VIRTUAL_ENV" });
+    expect(choose({})).toMatchObject({ command: "/r/.venv/bin/python3", source: "venv" });
+    expect(poetryAsked).toBe(0);
+    expect(choose({}, files("/cache/pypoetry/virtualenvs/agent-runner-x-py3.11/bin/python"))).toMatchObject({
+      command: "/cache/pypoetry/virtualenvs/agent-runner-x-py3.11/bin/python",
+      source: "poetry",
+    });
+    expect(poetryAsked).toBe(1);
+    expect(choose({ poetryEnv: () => null }, files())).toMatchObject({ command: "/usr/bin/python3", source: "PATH" });
   });
 });
 

@@ -15,6 +15,7 @@ describe("resolveStartOptions", () => {
     expect(resolveStartOptions({}, {})).toEqual({
       runner: undefined,
       python: undefined,
+      pythonSource: undefined,
       endpoint: "localhost:50051",
       provider: "anthropic",
       workspace: undefined,

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { stigmerHome } from "../../platform/paths.ts";
 import { resolvePython, type ResolvedPython } from "../../platform/python.ts";
+import { checkRunnerDependencies, missingDependenciesError, runnerPythonLookup } from "../../platform/runner-project.ts";
 import { resolveRunner, resolveServer, type RunnerTarget } from "../../platform/runner.ts";
 import { resolveKeys, storedKeyNames, type KeySources, type ResolvedKey } from "../../secrets/chain.ts";
 import { secretValues } from "../../secrets/key-variables.ts";
@@ -39,7 +40,11 @@ export async function planStart(options: StartOptions, inputs: PlanInputs): Prom
   const runner = resolveRunner(options.runner, inputs.cwd);
   const server = options.server ? resolveServer(options.server, inputs.cwd) : null;
   const python =
-    runner.kind === "python-script" ? resolvePython({ explicit: options.python, runnerDir: runner.dir, cwd: inputs.cwd }) : null;
+    runner.kind === "python-script" ? resolvePython(runnerPythonLookup({ explicit: options.python, explicitSource: options.pythonSource, runnerDir: runner.dir, env: inputs.env, cwd: inputs.cwd })) : null;
+  if (python) {
+    const dependencies = checkRunnerDependencies(runner.dir, python);
+    if (dependencies.missing.length) throw missingDependenciesError(dependencies, python);
+  }
   const temporal = await planTemporal(options.temporal, temporalAddress(inputs.env), layout.temporalDir, inputs.temporal);
   const keys = await resolveKeys(keyNamesFor(options.provider), inputs.keySources);
   const secrets = secretValues(inputs.env, keys, await storedKeyNames(keys, inputs.keySources));

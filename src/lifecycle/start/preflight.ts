@@ -2,7 +2,8 @@ import { accessSync, constants, lstatSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { StigmerError } from "../../cli/errors.ts";
 import type { DaemonCheck } from "../../daemon/health.ts";
-import { resolvePython } from "../../platform/python.ts";
+import { resolvePython, type ResolvedPython } from "../../platform/python.ts";
+import { checkRunnerDependencies, missingDependenciesError, runnerPythonLookup } from "../../platform/runner-project.ts";
 import { resolveRunner, type RunnerTarget } from "../../platform/runner.ts";
 import type { KeyringAnswer } from "../../secrets/chain.ts";
 import type { KeyVerdict } from "../../secrets/provider-check.ts";
@@ -66,8 +67,9 @@ export async function runPreflight(options: StartOptions, layout: HomeLayout, io
   }
   if (runner?.kind !== "executable") {
     try {
-      const python = resolvePython({ explicit: options.python, runnerDir: runner?.dir, cwd: io.cwd });
+      const python = resolvePython(runnerPythonLookup({ explicit: options.python, explicitSource: options.pythonSource, runnerDir: runner?.dir, env: io.env, cwd: io.cwd }));
       results.push(pass("python", `Python ${python.version} (${[python.command, ...python.args].join(" ")}, from ${python.source})`));
+      if (runner) results.push(describeDependencies(runner.dir, python));
     } catch (error) {
       results.push(fromError("python", error));
     }
@@ -79,6 +81,19 @@ export async function runPreflight(options: StartOptions, layout: HomeLayout, io
   const daemonCheck = await daemon;
   results.push(describeDaemon(daemonCheck, daemonCheck.status === "unreachable" ? await io.newerServerHint(options.endpoint) : null));
   return results;
+}
+
+/** The distributions the runner's pyproject.toml names, asked of the chosen Python. */
+function describeDependencies(runnerDir: string, python: ResolvedPython): CheckResult {
+  try {
+    const check = checkRunnerDependencies(runnerDir, python);
+    if (check.pyproject === null) return pass("dependencies", "no pyproject.toml beside the runner: not checked");
+    if (check.missing.length === 0) return pass("dependencies", `all installed (${check.pyproject})`);
+    const error = missingDependenciesError(check, python);
+    return fail("dependencies", `missing: ${check.missing.join(", ")}`, error.fix ?? null);
+  } catch (error) {
+    return fromError("dependencies", error);
+  }
 }
 
 /** STIGMER_HOME: absent is fine (start creates it); present must be ours, private and writable. */

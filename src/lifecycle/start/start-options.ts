@@ -98,6 +98,8 @@ export interface ConfigValues {
   values: Partial<Record<OptionName, { text: string; line: number }>>;
 }
 
+const ORIGIN_NAMES: Record<ValueOrigin, string> = { flag: "--python", env: "STIGMER_PYTHON", file: "config.toml", default: "default" };
+
 export interface OptionInputs {
   flags: StartFlags;
   env: Readonly<Record<string, string | undefined>>;
@@ -128,6 +130,8 @@ export function pickValues(inputs: OptionInputs): Partial<Record<OptionName, Pic
 export interface StartOptions {
   runner: string | undefined;
   python: string | undefined;
+  /** Where `python` came from, as `start` says it: `--python`, `STIGMER_PYTHON`, `config.toml`. */
+  pythonSource: string | undefined;
   endpoint: string;
   provider: Provider;
   /** STIGMER_LLM_MODEL for the runner; null leaves the runner's own default (ollama). */
@@ -189,6 +193,7 @@ export function resolveStartOptions(
   return {
     runner: text("runner"),
     python: text("python"),
+    pythonSource: picked.python && ORIGIN_NAMES[picked.python.origin],
     endpoint: formatEndpoint(parsed("endpoint", parseEndpoint)),
     provider,
     model: resolveModel(provider, text("model"), label("model")),
