@@ -64,6 +64,14 @@ describe("help", () => {
     expect(result.stdout).not.toContain("\u001B[");
   });
 
+  test("status --help gives its exit codes and points at the README, not a DESIGN.md the repository does not have", () => {
+    const result = runCli(["local", "status", "--help"], env());
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("exit 0 running, 1 a component failed, 3 not running");
+    expect(result.stdout).toContain('the format in the README, section "The daemon"');
+    expect(result.stdout).not.toContain("DESIGN.md");
+  });
+
   test("the root help lists the commands", () => {
     const result = runCli(["--help"], env());
     expect(result.code).toBe(0);

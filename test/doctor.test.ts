@@ -30,7 +30,7 @@ describe("doctor", () => {
       const result = doctor(["--runner", FIXTURE_RUNNER, "--endpoint", daemon.endpoint], env);
       expect(result.code).toBe(0);
       expect(result.ok).toBe(true);
-      expect(result.checks.map((check) => check.check)).toEqual(["runner", "python", "dependencies", "home", "model", "keyring", "key", "temporal", "daemon"]);
+      expect(result.checks.map((check) => check.check)).toEqual(["runner", "python", "dependencies", "home", "model", "keyring", "key", "temporal", "daemon", "service"]);
       expect(result.by("python")[0]!.detail).toMatch(/^Python 3\.\d+\.\d+ /);
       expect(result.by("key")[0]).toMatchObject({ verdict: "pass", detail: "ANTHROPIC_API_KEY from environment" });
       expect(result.by("keyring")[0]).toMatchObject({ verdict: "pass", detail: "switched off (STIGMER_NO_KEYRING=1)" });

@@ -1,6 +1,6 @@
 // Shared by the tests: the binary under test, temporary STIGMER_HOMEs, and real processes.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TEMPORAL_HEALTH_SERVICE } from "../src/lifecycle/start/temporal.ts";
@@ -131,6 +131,21 @@ export function killAtEnd(pid: number): void {
 }
 
 export { freePort } from "../examples/dev-daemon.ts";
+
+/** Live runner processes started for this STIGMER_HOME, found by the workspace in their environment (Linux). */
+export function runnersOf(home: string): number[] {
+  const marker = `SANDBOX_ROOT_DIR=${path.join(home, "workspace")}\0`;
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/environ`, "utf8").includes(marker) && processAlive(Number(entry));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 export function cleanupAll(): void {
   while (cleanups.length) cleanups.pop()!();

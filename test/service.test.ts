@@ -358,6 +358,14 @@ describe.skipIf(systemdMissing !== null)(`the systemd user unit${systemdMissing 
     expect(report.lastFailure).toContain("ANTHROPIC_API_KEY is not set");
     expect(report.lastFailure).toContain("stigmer secrets set ANTHROPIC_API_KEY");
     expect(serviceRow(report)[2]).toContain("last start failed: ANTHROPIC_API_KEY is not set");
+
+    // The same through the commands.
+    const status = stigmer(s, ["local", "status"]);
+    expect(status.code).toBe(3);
+    expect(status.stdout).toMatch(/^service +unknown +systemd user unit stigmer\.service: .*; last start failed: ANTHROPIC_API_KEY is not set.*stigmer secrets set ANTHROPIC_API_KEY$/m);
+    expect(JSON.parse(stigmer(s, ["local", "status", "--json"]).stdout).service).toMatchObject({ installed: true, runsStack: false });
+    const doctor = JSON.parse(stigmer(s, ["doctor", "--json"]).stdout);
+    expect(doctor.checks.find((check: { check: string }) => check.check === "service")).toMatchObject({ verdict: "fail" });
   });
 
   const unavailable = userManagerUnavailable();
@@ -383,6 +391,15 @@ describe.skipIf(systemdMissing !== null)(`the systemd user unit${systemdMissing 
         const report = await statusWhenReady(s);
         const service = inspectService(s.layout, report.supervisor.pid, s.env)!;
         expect(service).toMatchObject({ installed: true, state: "running", pid: report.supervisor.pid, runsStack: true });
+        // status, doctor and start -d say the same.
+        expect(JSON.parse(stigmer(s, ["local", "status", "--json"]).stdout).service).toMatchObject({ state: "running", runsStack: true });
+        expect(stigmer(s, ["local", "status"]).stdout).toMatch(/^service +running +systemd user unit stigmer\.service runs this stack \(pid \d+\)$/m);
+        const doctor = JSON.parse(stigmer(s, ["doctor", "--json"]).stdout);
+        expect(doctor.checks.find((check: { check: string }) => check.check === "service")).toMatchObject({ verdict: "pass" });
+        const detached = stigmer(s, ["local", "start", "-d"]);
+        expect(detached.code).toBe(1);
+        expect(detached.stderr).toContain(`The systemd user unit stigmer.service already runs the stack (pid ${report.supervisor.pid}).`);
+        expect(detached.stderr).toContain("systemctl --user stop stigmer.service");
 
         // A second install --now with the same settings leaves the running stack alone.
         expect(stigmer(s, ["local", "install-service", "--stop-timeout", "2s", "--now"]).code).toBe(0);

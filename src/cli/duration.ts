@@ -10,6 +10,7 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
 export function parseDuration(text: string, flag: string): number {
   const input = text.trim();
   if (input === "0") return 0;
+  if (/^-\d/.test(input)) throw usageError(`${flag} must not be negative, not "${text}".`, "Write a duration of 0 or more: 0, 200ms, 2s, 1m.");
   let total = 0;
   let matched = 0;
   PART.lastIndex = 0;

@@ -45,6 +45,46 @@ export const out = createConsola({
   level: 3,
 });
 
+/** "1 restart", "2 restarts": a count with its noun in the right number. */
+export function counted(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
+}
+
+/** Why stdout takes no more output. */
+export interface StdoutFailure {
+  /** EPIPE: whoever read it went away (`stigmer local logs | head -1`); nothing went wrong. */
+  readerGone: boolean;
+  reason: string;
+}
+type StdoutFailureHandler = (failure: StdoutFailure) => void;
+
+let claimedBy: StdoutFailureHandler | null = null;
+
+/**
+ * A write to a stdout that failed (a reader that went away, a full disk) is reported by Node's
+ * streams as an 'error' event, which without a listener ends the process with a stack trace.
+ * This listener, installed once for every command (runCli), passes the failure to the command
+ * that claimed it, else to `unclaimed`. A failing stderr is dropped: there is nowhere left to say so.
+ */
+export function watchStdout(unclaimed: StdoutFailureHandler): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    const readerGone = error.code === "EPIPE";
+    (claimedBy ?? unclaimed)({ readerGone, reason: readerGone ? "its reader went away" : error.message });
+  });
+  process.stderr.on("error", () => {});
+}
+
+/**
+ * For a command that must wind down by itself when stdout fails (the foreground supervisor stops
+ * its stack) instead of ending at once. Returns the release.
+ */
+export function claimStdoutFailure(handler: StdoutFailureHandler): () => void {
+  claimedBy = handler;
+  return () => {
+    if (claimedBy === handler) claimedBy = null;
+  };
+}
+
 export function debugEnabled(argv: readonly string[] = process.argv, env = process.env): boolean {
   return argv.includes("--debug") || env.STIGMER_DEBUG === "1";
 }

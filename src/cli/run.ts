@@ -1,6 +1,6 @@
 import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { ExitCode, StigmerError, usageError } from "./errors.ts";
-import { colorEnabled, debugEnabled, out, paint } from "./output.ts";
+import { colorEnabled, debugEnabled, out, paint, watchStdout } from "./output.ts";
 import { rootCommand } from "../commands/root.ts";
 
 type AnyCommand = CommandDef<ArgsDef>;
@@ -81,6 +81,8 @@ async function checkArguments(command: AnyCommand, args: string[], name: string)
     if (!type) throw usageError(`Unknown option ${flag} for "${name}".`, help);
     if (type === "string" && inline === undefined) {
       const value = args[i + 1];
+      // "-5s" after a flag is a negative value, not the next flag: no option takes one.
+      if (value !== undefined && /^-\d/.test(value)) throw usageError(`${flag} must not be negative, not "${value}".`, help);
       if (value === undefined || (value.startsWith("-") && value !== "-")) {
         throw usageError(`${flag} needs a value.`, help);
       }
@@ -108,9 +110,29 @@ function report(error: unknown, debug: boolean): ExitCode {
   return ExitCode.error;
 }
 
+/**
+ * A stdout that fails ends the command, whichever it is, unless it claimed the failure (the
+ * foreground supervisor stops its stack instead): a reader that went away (`… | head -1`) quietly,
+ * with the exit code the command returned if it had finished (`status`'s 3 when nothing runs), else 0;
+ * any other failure (a full disk) with an error, exit 1.
+ */
+function endOnStdoutFailure(debug: boolean): void {
+  watchStdout((failure) => {
+    const code = failure.readerGone
+      ? undefined
+      : report(
+          new StigmerError(`Cannot write the output: ${failure.reason}.`, { fix: "Check where stdout goes (a full disk, a closed file), then run the command again." }),
+          debug,
+        );
+    // The failure is reported before a command that has just written its last line returns its exit code: let it.
+    setImmediate(() => process.exit(code));
+  });
+}
+
 /** Runs one command line; returns the exit code. Errors become one message and a fix. */
 export async function runCli(argv: string[]): Promise<ExitCode> {
   const debug = debugEnabled(argv);
+  endOnStdoutFailure(debug);
   const args = argv.filter((arg) => !GLOBAL_FLAGS.has(arg));
   let chain: AnyCommand[] = [rootCommand as AnyCommand];
   try {

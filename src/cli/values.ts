@@ -1,6 +1,7 @@
 import { usageError } from "./errors.ts";
 
 export function parseCount(text: string, flag: string): number {
+  if (/^-\d/.test(text.trim())) throw usageError(`${flag} must not be negative, not "${text}".`, `For example: ${flag} 10`);
   if (!/^\d+$/.test(text.trim())) {
     throw usageError(`${flag} takes a whole number, not "${text}".`, `For example: ${flag} 10`);
   }

@@ -1,8 +1,11 @@
 // What several commands share: the start options as citty flags, and their one resolution
 // (flag > environment > $STIGMER_HOME/config.toml > default), all from START_OPTIONS.
 import type { ArgsDef } from "citty";
+import { out } from "../cli/output.ts";
 import { currentLayout } from "../lifecycle/control/client.ts";
 import type { HomeLayout } from "../lifecycle/control/state-dir.ts";
+import type { KeySources, ResolvedKey } from "../secrets/chain.ts";
+import type { Keyring } from "../secrets/keyring.ts";
 import { configPath, readConfigFile } from "../lifecycle/start/config-file.ts";
 import {
   OPTION_NAMES,
@@ -55,4 +58,32 @@ export function resolveSettings(args: Record<string, unknown>, names: readonly O
   const layout = currentLayout();
   const file = readConfigFile(configPath(layout.home));
   return { options: resolveStartOptions(flagsOf(args, names), process.env, file), layout, file };
+}
+
+/** Where `start` (and `restart --reload-keys`) look for keys: the environment, the keyring, then a prompt on a terminal. */
+export async function userKeySources(): Promise<{ keyring: Keyring | undefined; keySources: KeySources }> {
+  const { keyringDisabled, systemKeyring } = await import("../secrets/keyring.ts");
+  const { canPrompt, promptKey } = await import("../secrets/prompt.ts");
+  // One keyring for looking up and for saving: one found unavailable is not offered a save.
+  const keyring = keyringDisabled() ? undefined : systemKeyring();
+  return {
+    keyring,
+    keySources: {
+      environment: (name) => process.env[name],
+      keyring: keyring && ((name) => keyring.read(name)),
+      prompt: canPrompt() ? (name) => promptKey(name) : undefined,
+      warn: (message) => out.warn(message),
+    },
+  };
+}
+
+/** A key typed at the prompt may be kept in the keyring, so the next start asks nothing. */
+export async function offerToSaveEnteredKeys(keys: readonly ResolvedKey[], keyring: Keyring | undefined): Promise<void> {
+  if (!keyring || keyring.unavailable !== undefined) return;
+  const { offerToSave } = await import("../secrets/prompt.ts");
+  for (const key of keys.filter((resolved) => resolved.source === "entered")) {
+    const outcome = await offerToSave(key.name, key.value, keyring);
+    if (outcome === "saved") out.success(`${key.name} saved to the system keyring.`);
+    else if (typeof outcome === "object") out.warn(`${key.name} was not saved to the keyring: ${outcome.failed}`);
+  }
 }

@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { ExitCode } from "../cli/errors.ts";
 import { colorEnabled, paint } from "../cli/output.ts";
 import { runPreflight, type CheckResult } from "../lifecycle/start/preflight.ts";
+import type { HomeLayout } from "../lifecycle/control/state-dir.ts";
 import type { OptionName } from "../lifecycle/start/start-options.ts";
 import { optionArgs, resolveSettings } from "./_shared.ts";
 import { TEMPORAL_HEALTH_SERVICE } from "../lifecycle/start/temporal.ts";
@@ -37,12 +38,29 @@ export default defineCommand({
       newerServerHint: async (endpoint) => (await import("../lifecycle/start/service-gate.ts")).newerServerHint(endpoint),
       terminal: canPrompt(),
     });
+    // A STIGMER_HOME that failed its check holds no service state or supervisor to ask.
+    if (results.find((result) => result.check === "home")?.verdict !== "fail") {
+      const { inspectServiceNow, serviceCheck } = await import("../platform/service/report.ts");
+      const service = await inspectServiceNow(layout);
+      if (service) results.push(serviceCheck(service));
+      results.push(...(await runningStackChecks(layout)));
+    }
     const failed = results.some((result) => result.verdict === "fail");
     if (args.json) process.stdout.write(`${JSON.stringify({ ok: !failed, checks: results }, null, 2)}\n`);
     else process.stdout.write(render(results, colorEnabled(process.stdout)));
     return failed ? ExitCode.error : ExitCode.ok;
   },
 });
+
+/** With a supervisor running, what went wrong in its stack, from the supervisor's own diagnosis. */
+async function runningStackChecks(layout: HomeLayout): Promise<CheckResult[]> {
+  const { querySupervisor } = await import("../lifecycle/control/client.ts");
+  const query = await querySupervisor(layout);
+  if (query.kind !== "running") return [];
+  const failing = query.report.components.filter((member) => member.diagnosis && member.state !== "running");
+  if (failing.length === 0) return [{ check: "stack", verdict: "pass", detail: `supervisor ${query.report.supervisor?.pid} running: ${query.report.components.map((member) => `${member.name} ${member.state}`).join(", ")}`, fix: null }];
+  return failing.map((member) => ({ check: "stack", verdict: "fail" as const, detail: `${member.name} ${member.state}: ${member.diagnosis!.cause}`, fix: member.diagnosis!.fix }));
+}
 
 function render(results: CheckResult[], color: boolean): string {
   const width = Math.max(...results.map((result) => result.check.length));

@@ -16,6 +16,9 @@ const SOCKET_ERRORS: Record<string, string> = {
   ENETUNREACH: "network unreachable",
   ETIMEDOUT: "connection timed out",
   EADDRNOTAVAIL: "address not available",
+  // A "prohibit" route (EACCES), a firewall rule on the way out (EPERM).
+  EACCES: "connection not permitted",
+  EPERM: "connection not permitted",
 };
 
 const RESOLUTION_ERRORS = ["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL"];

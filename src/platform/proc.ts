@@ -37,13 +37,16 @@ export function readProcStat(pid: number): ProcStat | null {
  * does not count. Linux only.
  */
 export function groupHasLivingMember(pgid: number): boolean {
+  return !livingMembers(pgid).next().done;
+}
+
+function* livingMembers(pgid: number): Generator<ProcStat> {
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     const stat = readProcStat(pid);
-    if (stat && stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X") return true;
+    if (stat && stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X") yield stat;
   }
-  return false;
 }
 
 /**
@@ -63,20 +66,48 @@ export function processStartToken(pid: number): string | null {
   return text === "" ? null : text;
 }
 
-/** The process is alive and is the one recorded: same pid, same start token (when both are known). */
-export function isSameProcess(pid: number, startToken: string | null): boolean {
+function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * The process is alive and is the one recorded: same pid, same start token. A null token
+ * matches nothing: a pid without its token proves nothing, and a file that names one must not
+ * get a live process of somebody else's signalled.
+ */
+export function isSameProcess(pid: number, startToken: string | null): boolean {
+  if (startToken === null || pid <= 0 || !pidExists(pid)) return false;
   if (hasProcFs) {
     // A zombie has exited; it only waits for its parent (often init, sometimes late) to reap it.
     const stat = readProcStat(pid);
-    if (!stat || stat.state === "Z" || stat.state === "X") return false;
-    return startToken === null || String(stat.startTime) === startToken;
+    return stat !== null && stat.state !== "Z" && stat.state !== "X" && String(stat.startTime) === startToken;
   }
-  const now = processStartToken(pid);
-  if (now === null || startToken === null) return now === startToken || process.platform === "win32";
-  return now === startToken;
+  return processStartToken(pid) === startToken;
+}
+
+/**
+ * Whether a recorded process may still run: the same process (`isSameProcess`), or, on Windows,
+ * where no start token is to be had, a live pid. Enough to talk to it; never enough to signal it.
+ */
+export function mayStillRun(pid: number, startToken: string | null): boolean {
+  if (startToken === null && process.platform === "win32") return pid > 0 && pidExists(pid);
+  return isSameProcess(pid, startToken);
+}
+
+/**
+ * Whether the group a recorded leader started lives on after that leader exited: the leader's
+ * pid is free and the group has members, every one started no earlier than the leader (members
+ * older than it are not what it left). A pid cannot be handed out again while a group of that id
+ * exists, so such members are what is left of it. Linux only (start times in clock ticks).
+ */
+export function groupOutlivedLeader(pgid: number, leaderStartToken: string | null): boolean {
+  if (!hasProcFs || leaderStartToken === null || pgid <= 0 || pidExists(pgid)) return false;
+  const leaderStart = Number(leaderStartToken);
+  const members = [...livingMembers(pgid)];
+  return Number.isFinite(leaderStart) && members.length > 0 && members.every((member) => member.startTime >= leaderStart);
 }

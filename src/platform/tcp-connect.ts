@@ -23,6 +23,7 @@ interface BunRuntime {
     socket: { open(socket: BunSocket): void; data(): void; connectError(socket: BunSocket, error: Error): void };
   }): Promise<BunSocket>;
   dns: { lookup(host: string, options?: { family?: 0 | 4 | 6 }): Promise<{ address: string }[]> };
+  udpSocket(options: { connect: { hostname: string; port: number } }): Promise<{ close(): void }>;
 }
 
 const bun = (globalThis as { Bun?: BunRuntime }).Bun;
@@ -49,6 +50,15 @@ function bunConnect(runtime: BunRuntime, address: string, port: number): Connect
   let settle!: (failure: string | null) => void;
   const outcome = new Promise<string | null>((resolve) => (settle = resolve));
   let abandoned = false;
+  // Bun reports a failure both ways (connectError, and a rejected promise), at times before connect returns: the route is looked at once.
+  let failing: Promise<void> | null = null;
+  const failed = (error: Error) => {
+    failing ??= (async () => {
+      const code = errorCode(error);
+      const failure = code === "ECONNREFUSED" ? ((await routeFailure(runtime, address, port)) ?? code) : code;
+      if (!abandoned) settle(failure);
+    })();
+  };
   runtime
     .connect({
       hostname: address,
@@ -60,19 +70,32 @@ function bunConnect(runtime: BunRuntime, address: string, port: number): Connect
         },
         data() {},
         connectError(_socket, error) {
-          if (!abandoned) settle(errorCode(error));
+          failed(error);
         },
       },
     })
-    .catch((error: Error) => {
-      if (!abandoned) settle(errorCode(error));
-    });
+    .catch(failed);
   return {
     outcome,
     abandon() {
       abandoned = true;
     },
   };
+}
+
+/**
+ * Bun (1.4) reports every failed TCP connect to an address it has no route to (ENETUNREACH,
+ * EHOSTUNREACH) as ECONNREFUSED, which tells the user a server is down where the network is.
+ * Its UDP socket reports the routing error of connect(2) faithfully, and a UDP connect sends
+ * nothing: asked after a "refused", it tells the two apart. Null when there is a route.
+ */
+async function routeFailure(runtime: BunRuntime, address: string, port: number): Promise<string | null> {
+  try {
+    (await runtime.udpSocket({ connect: { hostname: address, port } })).close();
+    return null;
+  } catch (error) {
+    return errorCode(error as Error);
+  }
 }
 
 function nodeConnectOnce(connect: typeof import("node:net").connect, address: string, port: number): ConnectAttempt {

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { readProcStat } from "../../src/platform/proc.ts";
-import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, killAtEnd, killGroupAtEnd, processAlive, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
+import { cleanEnv, cleanupAll, runnersOf, stopSupervisorAtEnd, FIXTURE_RUNNER, killAtEnd, killGroupAtEnd, processAlive, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
 
 let daemon: DaemonProcess;
 beforeAll(async () => {
@@ -26,20 +26,6 @@ function rssKiB(pid: number): number {
   return Number(line.replace(/\D/g, ""));
 }
 
-/** Live processes started as a runner for this STIGMER_HOME (found by the workspace in their environment). */
-function runnersOf(home: string): number[] {
-  const marker = `SANDBOX_ROOT_DIR=${path.join(home, "workspace")}\0`;
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/environ`, "utf8").includes(marker) && processAlive(Number(entry));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 function zombieChildren(pid: number): number[] {
   return readdirSync("/proc")

@@ -211,11 +211,12 @@ describe("logs", () => {
     expect(statSync(logFile).size).toBeLessThanOrEqual(16 * 1024);
   });
 
-  test("--supervisor prints the supervisor's timestamped lines; no log yet is a clear error", () => {
+  test("--supervisor prints the supervisor's timestamped lines; no log yet is a note, exit 0", () => {
     const s = setup();
     const missing = s.cli("local", "logs");
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain("There is no log yet");
+    expect(missing.code).toBe(0);
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr).toContain(`No log at ${path.join(s.home, "logs", "agent-runner.log")} yet: nothing to print.`);
     expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
     const result = s.cli("local", "logs", "--supervisor");
     expect(result.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z info {2}background supervisor \d+ started/m);

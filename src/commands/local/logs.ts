@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
-import { existsSync } from "node:fs";
-import { StigmerError } from "../../cli/errors.ts";
+import { closeSync } from "node:fs";
+import { out } from "../../cli/output.ts";
 import { parseChoice, parseCount } from "../../cli/values.ts";
 import { currentLayout } from "../../lifecycle/control/client.ts";
 import { componentLog } from "../../lifecycle/control/state-dir.ts";
-import { followFile, lastLinesOfFile } from "../../lifecycle/process/log-tail.ts";
+import { followFile, lastLines, openLog, type FollowStart } from "../../lifecycle/process/log-tail.ts";
 import { COMPONENT_NAMES, RUNNER } from "../../lifecycle/start/stack.ts";
 
 export default defineCommand({
@@ -20,14 +20,23 @@ export default defineCommand({
     const name = parseChoice(args.component ?? RUNNER, "COMPONENT", COMPONENT_NAMES);
     const path = args.supervisor ? layout.supervisorLog : componentLog(layout.logsDir, name);
     const count = parseCount(args.lines ?? "50", "--lines");
-    if (!existsSync(path)) {
-      throw new StigmerError(`There is no log yet at ${path}.`, { fix: "Start the stack first: stigmer local start --detach" });
+    const fd = openLog(path);
+    if (fd === null) {
+      // Not an error: the log appears once the stack has started, and a script asking early has nothing to print.
+      out.info(`No log at ${path} yet: ${args.follow ? "waiting for it (Ctrl-C to stop)" : "nothing to print"}.`);
+      if (args.follow) await follow(path, null);
+      return;
     }
-    const { text, size } = lastLinesOfFile(path, count);
+    const { text, end } = lastLines(fd, count, args.follow ? "leave" : "include");
     process.stdout.write(text);
-    if (!args.follow) return;
-    const stop = new AbortController();
-    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
-    await followFile(path, size, (bytes) => process.stdout.write(bytes), stop.signal);
+    if (args.follow) await follow(path, { fd, position: end });
+    else closeSync(fd);
   },
 });
+
+/** Until Ctrl-C or SIGTERM; a reader that goes away ends the command too (runCli). */
+async function follow(path: string, from: FollowStart | null): Promise<void> {
+  const stop = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
+  await followFile(path, from, (bytes) => process.stdout.write(bytes), stop.signal);
+}

@@ -6,11 +6,10 @@ import { planStart, type StartPlan } from "../../lifecycle/start/plan.ts";
 import { formatDuration } from "../../cli/duration.ts";
 import { DEFAULT_MODELS } from "../../lifecycle/start/model.ts";
 import { RUNNER } from "../../lifecycle/start/stack.ts";
-import { optionArgs, resolveSettings } from "../_shared.ts";
+import { offerToSaveEnteredKeys, optionArgs, resolveSettings, userKeySources } from "../_shared.ts";
 import { progressLine } from "./present/progress.ts";
 import { renderStatus } from "./present/status-table.ts";
 import { SOURCE_LABEL } from "../../secrets/chain.ts";
-import type { Keyring } from "../../secrets/keyring.ts";
 
 export default defineCommand({
   meta: {
@@ -24,24 +23,17 @@ export default defineCommand({
   },
   async run({ args }) {
     const { options } = resolveSettings(args);
+    if (args.detach) await refuseBesideService();
     await refuseSecondSupervisor();
-    const { keyringDisabled, systemKeyring } = await import("../../secrets/keyring.ts");
-    const { canPrompt, promptKey } = await import("../../secrets/prompt.ts");
-    // One keyring for looking up and for saving: one found unavailable is not offered a save.
-    const keyring = keyringDisabled() ? undefined : systemKeyring();
+    const { keyring, keySources } = await userKeySources();
     const { liveTemporalProbe } = await import("../../lifecycle/start/temporal.ts");
     const plan = await planStart(options, {
       env: process.env,
       cwd: process.cwd(),
       temporal: liveTemporalProbe(process.cwd()),
-      keySources: {
-        environment: (name) => process.env[name],
-        keyring: keyring && ((name) => keyring.read(name)),
-        prompt: canPrompt() ? (name) => promptKey(name) : undefined,
-        warn: (message) => out.warn(message),
-      },
+      keySources,
     });
-    if (keyring) await offerToSaveEnteredKeys(plan, keyring);
+    await offerToSaveEnteredKeys(plan.keys, keyring);
     describePlan(plan);
     await waitForUnmanagedServices(plan);
     if (args.detach) {
@@ -76,6 +68,13 @@ async function waitForUnmanagedServices(plan: StartPlan): Promise<void> {
   }
 }
 
+/** A login service that runs the stack, or will start it again, is the supervisor to use: a second one would fight it. */
+async function refuseBesideService(): Promise<void> {
+  const { detachRefusal, inspectService } = await import("../../platform/service/report.ts");
+  const refusal = detachRefusal(inspectService(currentLayout(), null));
+  if (refusal) throw refusal;
+}
+
 /** One supervisor per STIGMER_HOME: say so early, before any prompt, and show the one that runs. */
 async function refuseSecondSupervisor(): Promise<void> {
   const query = await querySupervisor(currentLayout());
@@ -89,17 +88,6 @@ async function refuseSecondSupervisor(): Promise<void> {
     fix: "Use it (stigmer local status, stigmer local restart), or stop it first: stigmer local stop",
     exitCode: ExitCode.error,
   });
-}
-
-/** A key typed at the prompt may be kept in the keyring, so the next start asks nothing. */
-async function offerToSaveEnteredKeys(plan: StartPlan, keyring: Keyring): Promise<void> {
-  if (keyring.unavailable !== undefined) return;
-  const { offerToSave } = await import("../../secrets/prompt.ts");
-  for (const key of plan.keys.filter((resolved) => resolved.source === "entered")) {
-    const outcome = await offerToSave(key.name, key.value, keyring);
-    if (outcome === "saved") out.success(`${key.name} saved to the system keyring.`);
-    else if (typeof outcome === "object") out.warn(`${key.name} was not saved to the keyring: ${outcome.failed}`);
-  }
 }
 
 function describePlan(plan: StartPlan): void {

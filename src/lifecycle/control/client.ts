@@ -1,11 +1,12 @@
+import { formatDuration } from "../../cli/duration.ts";
+import type { ResolvedKey } from "../../secrets/chain.ts";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
-import { isSameProcess } from "../../platform/proc.ts";
+import { isSameProcess, mayStillRun } from "../../platform/proc.ts";
 import { stigmerHome } from "../../platform/paths.ts";
-import { controlRequest, controlSocketPath } from "./control.ts";
-import { signalGroup } from "../process/process-tree.ts";
+import { controlRequest, type ControlRequest, type ControlReply } from "./control.ts";
 import { checkForStaleSupervisor } from "./stale.ts";
 import { homeLayout, type HomeLayout } from "./state-dir.ts";
-import { readStateFile, removeStateFile } from "./state-file.ts";
+import type { SupervisorState } from "./state-file.ts";
 import type { StatusReport } from "./status.ts";
 
 /** The commands that talk to a running supervisor: `status`, `stop`, `restart`. */
@@ -13,20 +14,47 @@ export function currentLayout(env: NodeJS.ProcessEnv = process.env): HomeLayout 
   return homeLayout(stigmerHome(env));
 }
 
-const STATUS_TIMEOUT_MS = 3000;
+/**
+ * How long a supervisor gets to answer at all. It answers `status` and `stop` at once, and
+ * acknowledges a `restart` at once with the time it will take; one that says nothing by then is
+ * frozen or hung, and what was asked of it is not applied later (the request carries this deadline).
+ */
+const RESPOND_WITHIN_MS = 3000;
+
+/** The supervisor a state file names, once it is known to be alive; else why there is none. */
+type Found = { kind: "alive"; state: SupervisorState } | { kind: "not-running"; note: string | null };
+
+function findSupervisor(layout: HomeLayout): Found {
+  const check = checkForStaleSupervisor(layout);
+  if (check.kind === "alive") return check;
+  return { kind: "not-running", note: check.kind === "cleaned" ? check.note : null };
+}
+
+/** Asks the supervisor the state file names, at the control socket the file names. */
+function ask(state: SupervisorState, request: ControlRequest): Promise<ControlReply> {
+  return controlRequest(state.controlSocket, request, RESPOND_WITHIN_MS);
+}
 
 export type SupervisorQuery =
   | { kind: "running"; report: StatusReport }
   | { kind: "not-running"; note: string | null }
-  | { kind: "not-answering"; pid: number };
+  | { kind: "not-answering"; pid: number; startedAt: string; version: string; problem: string };
 
-/** Asks the supervisor for its status; when none answers, cleans up after a dead one. */
+/** Asks the supervisor for its status; when none runs, cleans up after a dead one. */
 export async function querySupervisor(layout: HomeLayout): Promise<SupervisorQuery> {
-  const reply = await controlRequest(controlSocketPath(layout), "status", STATUS_TIMEOUT_MS);
+  const found = findSupervisor(layout);
+  if (found.kind === "not-running") return found;
+  const reply = await ask(found.state, { op: "status" });
   if (reply.kind === "answer") return { kind: "running", report: reply.result as StatusReport };
-  const stale = checkForStaleSupervisor(layout);
-  if (stale.kind === "alive") return { kind: "not-answering", pid: stale.state.supervisor.pid };
-  return { kind: "not-running", note: stale.kind === "cleaned" ? stale.note : null };
+  // It may have died while we waited.
+  const again = findSupervisor(layout);
+  if (again.kind === "not-running") return again;
+  const { pid } = again.state.supervisor;
+  const problem =
+    reply.kind === "refused"
+      ? `the supervisor (pid ${pid}) refused to tell its status: ${reply.error}`
+      : `the supervisor (pid ${pid}) does not answer (waited ${formatDuration(RESPOND_WITHIN_MS)})`;
+  return { kind: "not-answering", pid, startedAt: again.state.startedAt, version: again.state.version, problem };
 }
 
 function notRunning(): StigmerError {
@@ -37,14 +65,29 @@ function notRunning(): StigmerError {
 }
 
 /** `restart`: a new process for one component, keys kept in the supervisor's memory. */
-export async function restartComponent(layout: HomeLayout, component: string): Promise<StatusReport> {
-  const reply = await controlRequest(controlSocketPath(layout), { op: "restart", component }, 120_000);
-  if (reply.kind === "answer") return reply.result as StatusReport;
-  if (reply.kind === "refused") throw new StigmerError(`The supervisor refused to restart: ${reply.error}.`);
-  if (reply.kind === "timeout") throw new StigmerError("The supervisor did not finish the restart within 2 minutes.", { fix: "See stigmer local logs --supervisor." });
-  const stale = checkForStaleSupervisor(layout);
-  if (stale.kind === "alive") throw new StigmerError(`The supervisor (pid ${stale.state.supervisor.pid}) does not answer.`, { fix: "Stop it with: stigmer local stop" });
-  throw notRunning();
+export async function restartComponent(layout: HomeLayout, component: string, keys?: ResolvedKey[]): Promise<StatusReport> {
+  const found = findSupervisor(layout);
+  if (found.kind === "not-running") throw notRunning();
+  const { pid } = found.state.supervisor;
+  const reply = await ask(found.state, { op: "restart", component, ...(keys ? { keys } : {}) });
+  switch (reply.kind) {
+    case "answer":
+      return reply.result as StatusReport;
+    case "refused":
+      throw new StigmerError(`The supervisor refused to restart ${component}: ${reply.error}.`);
+    case "timeout":
+    case "no-supervisor":
+      // It may have stopped while we waited.
+      if (findSupervisor(layout).kind === "not-running") throw notRunning();
+      if (reply.kind === "timeout" && reply.accepted) {
+        throw new StigmerError(`The supervisor (pid ${pid}) took the restart of ${component} but did not finish it in the time it gave.`, {
+          fix: "See where it is with: stigmer local status   (and why: stigmer local logs --supervisor)",
+        });
+      }
+      throw new StigmerError(`The supervisor (pid ${pid}) did not answer within ${formatDuration(RESPOND_WITHIN_MS)}; ${component} was not restarted, and will not be.`, {
+        fix: "If it stays so, stop it with: stigmer local stop",
+      });
+  }
 }
 
 export type StopOutcome = { kind: "stopped"; pid: number } | { kind: "killed"; pid: number } | { kind: "not-running"; note: string | null };
@@ -55,37 +98,41 @@ const MARGIN_MS = 2000;
 
 /**
  * `stop`: asks the supervisor to stop, and waits for it to be gone. A supervisor that does not
- * answer or does not finish in time is killed, with the runner group it recorded, after the
- * identity check. Idempotent: nothing running is not an error.
+ * answer or does not finish in time is killed, with the process groups it recorded, each only
+ * once its identity is verified. Idempotent: nothing running is not an error.
  */
 export async function stopSupervisor(layout: HomeLayout, timeoutMs: number): Promise<StopOutcome> {
-  const reply = await controlRequest(controlSocketPath(layout), "stop", Math.min(timeoutMs, STATUS_TIMEOUT_MS) || STATUS_TIMEOUT_MS);
-  const state = readStateFile(layout.stateFile);
-  const recorded = state.kind === "state" ? state.state : null;
-  if (reply.kind === "no-supervisor") {
-    const stale = checkForStaleSupervisor(layout);
-    if (stale.kind !== "alive") return { kind: "not-running", note: stale.kind === "cleaned" ? stale.note : null };
-  }
-  const pid = reply.kind === "answer" ? (reply.result as { pid: number }).pid : (recorded?.supervisor.pid ?? 0);
-  if (pid <= 0) return { kind: "not-running", note: null };
-  const startToken = recorded?.supervisor.pid === pid ? recorded.supervisor.startToken : null;
-  const deadline = Date.now() + timeoutMs + MARGIN_MS;
+  const found = findSupervisor(layout);
+  if (found.kind === "not-running") return found;
+  const { state } = found;
+  const { pid, startToken } = state.supervisor;
+  const reply = await ask(state, { op: "stop" });
   if (reply.kind === "answer") {
-    while (Date.now() < deadline && isSameProcess(pid, startToken)) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    if (!isSameProcess(pid, startToken)) return { kind: "stopped", pid };
+    const deadline = Date.now() + timeoutMs + MARGIN_MS;
+    while (Date.now() < deadline && mayStillRun(pid, startToken)) await sleep(POLL_MS);
   }
+  // Gone: on our word, or on another's (a stop that came first) while we waited for an answer.
+  if (!mayStillRun(pid, startToken)) return { kind: "stopped", pid };
   // It did not answer, or did not finish: kill it and what it recorded, after the identity check.
-  if (recorded && isSameProcess(recorded.supervisor.pid, recorded.supervisor.startToken)) {
+  if (isSameProcess(pid, startToken)) {
     try {
-      process.kill(recorded.supervisor.pid, "SIGKILL");
+      process.kill(pid, "SIGKILL");
     } catch {
       // Gone meanwhile.
     }
+    const deadline = Date.now() + MARGIN_MS;
+    while (Date.now() < deadline && isSameProcess(pid, startToken)) await sleep(POLL_MS);
   }
+  if (mayStillRun(pid, startToken)) {
+    throw new StigmerError(`The supervisor (pid ${pid}) did not stop, and its identity cannot be verified here; it was not killed.`, {
+      fix: `End it yourself if it is stigmer's: taskkill /PID ${pid} /T /F`,
+    });
+  }
+  // Now dead: its recorded groups are killed (each verified) and its state file removed.
   checkForStaleSupervisor(layout);
-  if (recorded) {
-    for (const group of Object.values(recorded.groups)) if (isSameProcess(group.pid, group.startToken)) signalGroup(group.pid, "SIGKILL");
-    removeStateFile(layout.stateFile);
-  }
   return { kind: "killed", pid };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, lstatSync, openSync, rmSync, statSync, constants } from "node:fs";
+import type { KeySource, ResolvedKey } from "../../secrets/chain.ts";
+import { chmodSync, closeSync, lstatSync, openSync, rmSync, statSync, constants, type Stats } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
@@ -12,7 +13,19 @@ export const CONTROL_OPS: readonly ControlOp[] = ["status", "restart", "stop"];
 export interface ControlRequest {
   op: ControlOp;
   component?: string;
+  /** `restart --reload-keys`: keys resolved again by the caller, handed over on this private socket only. */
+  keys?: ResolvedKey[];
 }
+/** A request as it travels: with the moment (ms since the epoch) after which its caller no longer waits for it. */
+export interface DeadlinedRequest extends ControlRequest {
+  deadline: number;
+}
+
+/**
+ * How the supervisor answers one request. `accept(answerBy)`, for a command it queues, tells the
+ * caller at once by when (ms since the epoch) the answer will come, so the caller waits that long.
+ */
+export type ControlHandler = (request: DeadlinedRequest, accept: (answerBy: number) => void) => Promise<unknown>;
 
 /** Unix socket paths are limited to 104 bytes on macOS and 108 on Linux, terminator included. */
 const MAX_SOCKET_PATH = 100;
@@ -20,7 +33,9 @@ const MAX_SOCKET_PATH = 100;
 /**
  * Where the control endpoint of the supervisor of a STIGMER_HOME lives: `run/control.sock`;
  * when that path is too long for a Unix socket, a private directory under the temp dir,
- * named by a hash of the home; a named pipe on Windows.
+ * named by a hash of the home; a named pipe on Windows. Worked out only where the supervisor
+ * starts (its launcher and itself, in one environment); every other command reads it from the
+ * state file, since its temp dir may not be the supervisor's.
  */
 export function controlSocketPath(layout: HomeLayout, platform: NodeJS.Platform = process.platform): string {
   // The digest only when needed: node:crypto would cost the supervisor ~7 MiB for its whole life (bench --probes).
@@ -36,19 +51,51 @@ export function alreadyRunningError(home: string): StigmerError {
   });
 }
 
+function notTrusted(what: string, fix: string): StigmerError {
+  return new StigmerError(`${what}; stigmer does not trust a control socket there.`, { fix });
+}
+
+/**
+ * The directory of a control socket must be a real directory of the user's that nobody else
+ * can write to, and the socket, when there, a socket of the user's: otherwise another user could
+ * have put their own socket there, answering `status` with lies or `stop` for a pid of their
+ * choosing. Checked by the supervisor before it binds and by every command before it connects.
+ */
+export function checkControlSocket(socketPath: string): void {
+  if (process.platform === "win32") return;
+  const uid = process.getuid!();
+  const dir = path.dirname(socketPath);
+  const fix = `Remove it (rm -r ${dir}) and start the supervisor again; or point STIGMER_HOME at a directory of your own.`;
+  const dirStat = lstatIfThere(dir);
+  if (dirStat) {
+    if (!dirStat.isDirectory()) throw notTrusted(`${dir} is not a directory (a symbolic link?)`, fix);
+    if (dirStat.uid !== uid) throw notTrusted(`${dir} belongs to another user (uid ${dirStat.uid})`, fix);
+    if ((dirStat.mode & 0o022) !== 0) throw notTrusted(`${dir} can be written by others (mode ${(dirStat.mode & 0o777).toString(8)})`, `chmod 700 ${dir}, or: ${fix}`);
+  }
+  const socketStat = lstatIfThere(socketPath);
+  if (socketStat && socketStat.isSocket() && socketStat.uid !== uid) throw notTrusted(`${socketPath} belongs to another user (uid ${socketStat.uid})`, fix);
+}
+
+function lstatIfThere(file: string): Stats | null {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Binds the control socket. Binding is also the lock that keeps one supervisor per STIGMER_HOME:
  * only one process can bind a path, and the live supervisor holds it for its whole life.
  * A socket file left by a dead supervisor answers no connection and is replaced; the check
  * and the replacement happen under a short-lived lock file, so two starts cannot both replace it.
  */
-export async function listenControl(
-  socketPath: string,
-  home: string,
-  handle: (request: ControlRequest) => Promise<unknown>,
-): Promise<Server> {
+export async function listenControl(socketPath: string, home: string, handle: ControlHandler): Promise<Server> {
   const windows = process.platform === "win32";
-  if (!windows) ensurePrivateDir(path.dirname(socketPath));
+  if (!windows) {
+    ensurePrivateDir(path.dirname(socketPath));
+    checkControlSocket(socketPath);
+  }
   for (let attempt = 0; attempt < 100; attempt++) {
     const server = createControlServer(handle);
     const error = await listen(server, socketPath);
@@ -124,12 +171,22 @@ function listen(server: Server, socketPath: string): Promise<NodeJS.ErrnoExcepti
   });
 }
 
-const MAX_REQUEST_BYTES = 1024;
+/** Room for a request and the few keys `restart --reload-keys` hands over. */
+const MAX_REQUEST_BYTES = 16 * 1024;
+/**
+ * Connections served at once: far above what people and scripts open (a burst of 20 commands),
+ * far below the supervisor's limit on open files, which its components' pipes and logs need.
+ * Those beyond are closed as they come.
+ */
+export const MAX_CONNECTIONS = 64;
+/** A connection that has not sent a whole request by then is closed: idle ones would hold the cap. */
+export const REQUEST_WITHIN_MS = 2000;
 
-function createControlServer(handle: (request: ControlRequest) => Promise<unknown>): Server {
-  return createServer((socket: Socket) => {
+function createControlServer(handle: ControlHandler): Server {
+  const server = createServer((socket: Socket) => {
     let buffer = "";
     socket.setEncoding("utf8");
+    socket.setTimeout(REQUEST_WITHIN_MS, () => socket.destroy());
     socket.on("error", () => socket.destroy());
     socket.on("data", (chunk: string) => {
       buffer += chunk;
@@ -139,18 +196,52 @@ function createControlServer(handle: (request: ControlRequest) => Promise<unknow
         return;
       }
       socket.removeAllListeners("data");
+      // The request is in: answering it may take as long as the command does.
+      socket.setTimeout(0);
       void answer(socket, buffer.slice(0, newline), handle);
     });
   });
+  server.maxConnections = MAX_CONNECTIONS;
+  return server;
 }
 
-async function answer(socket: Socket, line: string, handle: (request: ControlRequest) => Promise<unknown>): Promise<void> {
+function parseRequest(line: string): DeadlinedRequest {
+  const request = JSON.parse(line) as { op?: unknown; component?: unknown; deadline?: unknown; keys?: unknown };
+  if (!CONTROL_OPS.includes(request.op as ControlOp)) throw new Error(`unknown request ${JSON.stringify(request.op)}`);
+  if (request.component !== undefined && typeof request.component !== "string") throw new Error("component must be a name");
+  if (typeof request.deadline !== "number" || !Number.isFinite(request.deadline)) throw new Error("a request needs a deadline");
+  const keys = request.keys === undefined ? undefined : parseKeys(request.keys);
+  return { op: request.op as ControlOp, component: request.component, deadline: request.deadline, ...(keys ? { keys } : {}) };
+}
+
+const KEY_SOURCES: readonly KeySource[] = ["environment", "keyring", "entered"];
+
+function parseKeys(value: unknown): ResolvedKey[] {
+  if (!Array.isArray(value)) throw new Error("keys must be a list");
+  return value.map((entry) => {
+    const { name, value: key, source } = (entry ?? {}) as Record<string, unknown>;
+    if (typeof name !== "string" || typeof key !== "string" || !KEY_SOURCES.includes(source as KeySource)) throw new Error("a key needs a name, a value and a source");
+    return { name, value: key, source: source as KeySource };
+  });
+}
+
+async function answer(socket: Socket, line: string, handle: ControlHandler): Promise<void> {
+  let request: DeadlinedRequest;
+  try {
+    request = parseRequest(line);
+  } catch (error) {
+    socket.end(`${JSON.stringify({ ok: false, error: (error as Error).message })}\n`);
+    return;
+  }
+  // Read after its caller gave up (this process was frozen, say): not applied, then or ever.
+  if (Date.now() > request.deadline) {
+    socket.destroy();
+    return;
+  }
   let reply: unknown;
   try {
-    const request = JSON.parse(line) as { op?: unknown; component?: unknown };
-    if (!CONTROL_OPS.includes(request.op as ControlOp)) throw new Error(`unknown request ${JSON.stringify(request.op)}`);
-    if (request.component !== undefined && typeof request.component !== "string") throw new Error("component must be a name");
-    reply = { ok: true, result: await handle({ op: request.op as ControlOp, component: request.component }) };
+    const accept = (answerBy: number) => socket.write(`${JSON.stringify({ accepted: { answerBy } })}\n`);
+    reply = { ok: true, result: await handle(request, accept) };
   } catch (error) {
     reply = { ok: false, error: (error as Error).message };
   }
@@ -170,37 +261,129 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-export type ControlReply = { kind: "answer"; result: unknown } | { kind: "refused"; error: string } | { kind: "no-supervisor" } | { kind: "timeout" };
+/**
+ * `no-supervisor`: nothing took the connection until the deadline. `timeout`: it was taken but no
+ * answer came in time; `accepted` says whether the supervisor had queued the command (it may then
+ * still finish it, within the time it named) or not (then it never applies it).
+ */
+export type ControlReply =
+  | { kind: "answer"; result: unknown }
+  | { kind: "refused"; error: string }
+  | { kind: "no-supervisor" }
+  | { kind: "timeout"; accepted: boolean };
 
-/** Sends one request to the supervisor and waits for its one-line answer. */
-export function controlRequest(socketPath: string, request: ControlOp | ControlRequest, timeoutMs: number): Promise<ControlReply> {
-  const message = typeof request === "string" ? { op: request } : request;
+/** Between attempts to reach a supervisor that is not listening yet or turned the connection away. */
+const RETRY_MS = 50;
+/** Beyond the time the supervisor named for a queued command, for the answer to travel. */
+const ANSWER_SLACK_MS = 1000;
+
+/**
+ * Sends one request to the supervisor at `socketPath` and waits for its answer, at most
+ * `respondWithinMs` unless the supervisor queues the command and names a later time. The request
+ * carries that deadline, so the supervisor never applies it after its caller gave up. Until the
+ * deadline, a socket that is not there yet or turns the connection away (a supervisor still
+ * starting, or at its connection cap) is tried again: callers ask only a supervisor recorded alive.
+ */
+export async function controlRequest(socketPath: string, request: ControlOp | ControlRequest, respondWithinMs: number): Promise<ControlReply> {
+  const deadline = Date.now() + respondWithinMs;
+  const message = `${JSON.stringify({ ...(typeof request === "string" ? { op: request } : request), deadline })}\n`;
+  let connected = false;
+  for (;;) {
+    checkControlSocket(socketPath);
+    const outcome = await attempt(socketPath, message, deadline, () => (connected = true));
+    if (outcome !== "try-again") return outcome;
+    if (Date.now() + RETRY_MS >= deadline) return connected ? { kind: "timeout", accepted: false } : { kind: "no-supervisor" };
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
+}
+
+/** One connection: the answer, or `try-again` when it ended before the supervisor said anything. */
+function attempt(socketPath: string, message: string, deadline: number, onConnect: () => void): Promise<ControlReply | "try-again"> {
   return new Promise((resolve) => {
     const socket = createConnection(socketPath);
     let text = "";
+    let accepted = false;
     let settled = false;
-    const finish = (reply: ControlReply) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = (reply: ControlReply | "try-again") => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
       resolve(reply);
     };
-    const timer = setTimeout(() => finish({ kind: "timeout" }), timeoutMs);
+    const waitUntil = (moment: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish({ kind: "timeout", accepted }), Math.max(0, moment - Date.now()));
+    };
+    waitUntil(deadline);
     socket.setEncoding("utf8");
-    socket.once("connect", () => socket.write(`${JSON.stringify(message)}\n`));
+    socket.once("connect", () => {
+      onConnect();
+      socket.write(message);
+    });
     socket.on("data", (chunk: string) => {
       text += chunk;
-      const newline = text.indexOf("\n");
-      if (newline < 0) return;
-      try {
-        const reply = JSON.parse(text.slice(0, newline)) as { ok: boolean; result?: unknown; error?: string };
-        finish(reply.ok ? { kind: "answer", result: reply.result } : { kind: "refused", error: reply.error ?? "refused" });
-      } catch {
-        finish({ kind: "refused", error: "unreadable answer" });
+      for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n")) {
+        const line = text.slice(0, newline);
+        text = text.slice(newline + 1);
+        let reply: { ok?: boolean; result?: unknown; error?: string; accepted?: { answerBy?: unknown } };
+        try {
+          reply = JSON.parse(line);
+        } catch {
+          return finish({ kind: "refused", error: "unreadable answer" });
+        }
+        if (typeof reply.accepted?.answerBy === "number") {
+          accepted = true;
+          waitUntil(reply.accepted.answerBy + ANSWER_SLACK_MS);
+          continue;
+        }
+        return finish(reply.ok ? { kind: "answer", result: reply.result } : { kind: "refused", error: reply.error ?? "refused" });
       }
     });
-    socket.once("error", () => finish({ kind: "no-supervisor" }));
-    socket.once("end", () => finish({ kind: "no-supervisor" }));
+    const ended = () => finish(accepted ? { kind: "timeout", accepted } : "try-again");
+    socket.once("error", ended);
+    socket.once("close", ended);
   });
+}
+
+/** For a command's turn to come a little after the commands ahead of it end, as it always does. */
+const QUEUE_SLACK_MS = 1000;
+
+/**
+ * The supervisor's commands that change the stack (its start, `restart`), applied one at a time
+ * in the order received. Each says the longest it may take; when queued it is told by when it
+ * will have been answered, and one whose turn comes too late for that (the supervisor was frozen
+ * meanwhile) is refused rather than applied for a caller that gave up. `close` refuses what waits
+ * and what comes, and resolves once the command in progress has finished.
+ */
+export class CommandQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  /** The longest the commands queued and in progress may still take, together. */
+  private backlogMs = 0;
+  private closedBecause: string | null = null;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  submit<T>(work: () => Promise<T>, longestMs: number): { answerBy: number; done: Promise<T> } {
+    if (this.closedBecause !== null) throw new Error(this.closedBecause);
+    const answerBy = this.now() + this.backlogMs + longestMs + QUEUE_SLACK_MS;
+    this.backlogMs += longestMs;
+    const done = this.tail.then(async () => {
+      try {
+        if (this.closedBecause !== null) throw new Error(this.closedBecause);
+        if (this.now() + longestMs > answerBy) throw new Error("its turn came too late to be answered in time; not applied");
+        return await work();
+      } finally {
+        this.backlogMs -= longestMs;
+      }
+    });
+    this.tail = done.catch(() => {});
+    return { answerBy, done };
+  }
+
+  close(reason: string): Promise<void> {
+    this.closedBecause ??= reason;
+    return this.tail.then(() => {});
+  }
 }

@@ -1,4 +1,10 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync, constants } from "node:fs";
+import { closeSync, fsyncSync, linkSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { StigmerError } from "../../cli/errors.ts";
+import { processStartToken } from "../../platform/proc.ts";
+import { VERSION } from "../../version.ts";
+import { controlSocketPath } from "./control.ts";
+import { checkOwnHome, openPrivateFile, type HomeLayout } from "./state-dir.ts";
 
 /** A process as recorded: the pid, and the start token that proves a live pid is still that process. */
 export interface RecordedProcess {
@@ -14,6 +20,7 @@ export interface SupervisorState {
   version: string;
   startedAt: string;
   supervisor: RecordedProcess;
+  /** Where its control socket is: read from here, never worked out again (the temp dir may differ). */
   controlSocket: string;
   /** Process groups of the running components, by name; the leader's pid is the group id. */
   groups: Record<string, RecordedProcess>;
@@ -21,28 +28,71 @@ export interface SupervisorState {
 
 /** Writes the state so that a reader sees the old file or the new one, never half of either. */
 export function writeStateFile(path: string, state: SupervisorState): void {
+  renameSync(writeTemporaryCopy(path, state), path);
+}
+
+/** The state in `<path>.<pid>.tmp`, opened the safe way (a link planted at that name is replaced, never followed). */
+function writeTemporaryCopy(path: string, state: SupervisorState): string {
   const temporary = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+  const fd = openPrivateFile(temporary, "replace");
   try {
     writeSync(fd, `${JSON.stringify(state, null, 2)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(temporary, path);
+  return temporary;
+}
+
+/**
+ * `start --detach` records the background supervisor as soon as it has launched it, before that
+ * process has even taken its control socket: a `stop` in that moment finds it and waits for it
+ * to answer, instead of saying that nothing runs. Only when there is no state yet: a supervisor
+ * that got there first has written its own, which is the better record. Never fails the start.
+ */
+export function recordLaunchedSupervisor(layout: HomeLayout, pid: number | undefined): void {
+  if (pid === undefined || pid <= 0) return;
+  const state: SupervisorState = {
+    version: VERSION,
+    startedAt: new Date().toISOString(),
+    supervisor: { pid, startToken: processStartToken(pid) },
+    controlSocket: controlSocketPath(layout),
+    groups: {},
+  };
+  try {
+    const temporary = writeTemporaryCopy(layout.stateFile, state);
+    try {
+      linkSync(temporary, layout.stateFile);
+    } finally {
+      rmSync(temporary, { force: true });
+    }
+  } catch {
+    // There already (EEXIST), or not to be written: the supervisor writes its own in a moment.
+  }
 }
 
 export type StateRead = { kind: "none" } | { kind: "state"; state: SupervisorState } | { kind: "corrupt"; reason: string };
 
+/**
+ * What a supervisor recorded in this home, once the home, its `run/` and the file are known to be
+ * the user's own (see `checkOwnHome`, `openPrivateFile`): what a command acts on, kills included.
+ */
+export function readSupervisorState(layout: HomeLayout): StateRead {
+  checkOwnHome(layout);
+  return readStateFile(layout.stateFile);
+}
+
+/** Reads one state file, opened the safe way; throws a StigmerError for one that cannot or must not be read. */
 export function readStateFile(path: string): StateRead {
+  const fd = openPrivateFile(path, "read");
+  if (fd === null) return { kind: "none" };
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readFileSync(fd, "utf8");
   } catch (error) {
-    // No file, or no directory to hold one (STIGMER_HOME is a file: `start` says so).
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return { kind: "none" };
     return { kind: "corrupt", reason: (error as Error).message };
+  } finally {
+    closeSync(fd);
   }
   try {
     const state = parseState(JSON.parse(text));
@@ -78,6 +128,27 @@ export function parseState(value: unknown): SupervisorState | null {
   return { version: raw.version, startedAt: raw.startedAt, supervisor, controlSocket: raw.controlSocket, groups };
 }
 
+/**
+ * Removes the state file if it still names this supervisor: another may have written its own
+ * since. One that cannot be read as the user's is not ours to remove either.
+ */
+export function removeStateFileOf(path: string, supervisorPid: number): void {
+  let read: StateRead;
+  try {
+    read = readStateFile(path);
+  } catch {
+    return;
+  }
+  if (read.kind === "state" && read.state.supervisor.pid === supervisorPid) removeStateFile(path);
+}
+
 export function removeStateFile(path: string): void {
-  rmSync(path, { force: true });
+  try {
+    rmSync(path, { force: true });
+  } catch (error) {
+    throw new StigmerError(`Cannot remove ${path}: ${(error as Error).message}.`, {
+      fix: `Make its directory yours and writable (chmod 700 ${dirname(path)}), then try again.`,
+      cause: error,
+    });
+  }
 }

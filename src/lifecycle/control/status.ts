@@ -1,4 +1,6 @@
 import type { DaemonCheck } from "../../daemon/health.ts";
+import type { KeySource } from "../../secrets/chain.ts";
+import type { Diagnosis } from "../process/diagnosis.ts";
 import type { Component } from "../process/component.ts";
 import type { ComponentState } from "../process/machine.ts";
 
@@ -16,12 +18,14 @@ export interface ComponentReport {
   command: string[];
   /** The last lines of stderr, kept for telling why it crashed. */
   stderrTail: string[];
+  /** The cause and fix of its last failure, from the known signatures in its output; null when none matched. */
+  diagnosis: Diagnosis | null;
 }
 
 /** One entry of `components` (shared/DESIGN.md, "Status"). */
 export type StackMemberReport = { name: string } & Pick<
   ComponentReport,
-  "state" | "pid" | "restarts" | "ready" | "readyAt" | "lastExitCode" | "lastSignal"
+  "state" | "pid" | "restarts" | "ready" | "readyAt" | "lastExitCode" | "lastSignal" | "diagnosis"
 > & { log: string };
 
 /** `stigmer local status --json` (shared/DESIGN.md, "Status"). */
@@ -34,9 +38,11 @@ export interface StatusReport {
   logs: { runner: string; supervisor: string; problem?: string };
   /** Every supervised component, in start order. */
   components: StackMemberReport[];
+  /** The keys the runner holds and where they came from (never a value). */
+  keys: { name: string; source: KeySource }[];
 }
 
-export function componentReport(component: Component, now: number): ComponentReport {
+export function componentReport(component: Component, now: number, diagnosis: Diagnosis | null = null): ComponentReport {
   const up = (component.state === "running" || component.state === "starting") && component.startedAt !== null && component.pid !== null;
   return {
     state: component.state,
@@ -50,12 +56,13 @@ export function componentReport(component: Component, now: number): ComponentRep
     nextRestartInMs: component.nextRestartAt === null ? null : Math.max(0, Math.round(component.nextRestartAt - now)),
     command: component.command,
     stderrTail: component.stderrTail,
+    diagnosis,
   };
 }
 
-export function stackReport(members: readonly { component: Component; log: string }[], now: number): StackMemberReport[] {
-  return members.map(({ component, log }) => {
-    const report = componentReport(component, now);
+export function stackReport(members: readonly { component: Component; log: string; diagnosis: Diagnosis | null }[], now: number): StackMemberReport[] {
+  return members.map(({ component, log, diagnosis }) => {
+    const report = componentReport(component, now, diagnosis);
     return {
       name: component.spec.name,
       state: report.state,
@@ -65,6 +72,7 @@ export function stackReport(members: readonly { component: Component; log: strin
       readyAt: report.readyAt,
       lastExitCode: report.lastExitCode,
       lastSignal: report.lastSignal,
+      diagnosis: report.diagnosis,
       log,
     };
   });

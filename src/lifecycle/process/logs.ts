@@ -1,5 +1,5 @@
 import { fstatSync, ftruncateSync, renameSync, writeSync } from "node:fs";
-import { closeQuietly, openPrivateAppend } from "../control/state-dir.ts";
+import { closeQuietly, openPrivateFile } from "../control/state-dir.ts";
 
 /** Size-based rotation: `log`, `log.1` … `log.<files-1>`, oldest last. */
 export interface LogRotation {
@@ -37,7 +37,7 @@ export class LogFile {
     private readonly onError: (message: string) => void = () => {},
     private readonly rotation: LogRotation = DEFAULT_ROTATION,
   ) {
-    this.fd = openPrivateAppend(path);
+    this.fd = openPrivateFile(path, "append");
     this.size = fstatSync(this.fd).size;
   }
 
@@ -102,7 +102,7 @@ export class LogFile {
         // Fewer files than the limit so far.
       }
     }
-    this.fd = openPrivateAppend(this.path);
+    this.fd = openPrivateFile(this.path, "append");
     this.size = fstatSync(this.fd).size;
   }
 }

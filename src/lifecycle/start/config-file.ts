@@ -1,8 +1,9 @@
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, stringify as stringifyToml, TomlError } from "smol-toml";
 import { StigmerError, usageError } from "../../cli/errors.ts";
 import { looksLikeKeyName, looksLikeKeyValue } from "../../secrets/key-shapes.ts";
+import { openPrivateFile } from "../control/state-dir.ts";
 import { configKey, OPTION_NAMES, optionByConfigKey, START_OPTIONS, type ConfigValues, type OptionDeclaration, type OptionName } from "./start-options.ts";
 
 // smol-toml: small, no dependencies, TOML 1.0 compliant, and its errors carry the line; it drops
@@ -154,7 +155,7 @@ export function withoutValue(text: string, name: OptionName): string {
 /** Replaces the file in one step (a reader sees the old file or the new one), private to the user. */
 export function writeConfigFile(file: string, text: string): void {
   const temporary = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+  const fd = openPrivateFile(temporary, "replace");
   try {
     try {
       writeSync(fd, text);

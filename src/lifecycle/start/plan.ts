@@ -7,7 +7,7 @@ import { resolveKeys, storedKeyNames, type KeySources, type ResolvedKey } from "
 import { secretValues } from "../../secrets/key-variables.ts";
 import { keyNamesFor } from "../../secrets/providers.ts";
 import type { LaunchSpec } from "../process/process-tree.ts";
-import { ensurePrivateDir, homeLayout, type HomeLayout } from "../control/state-dir.ts";
+import { ensurePrivateDir, ensureWorkspaceDir, homeLayout, type HomeLayout } from "../control/state-dir.ts";
 import { buildRunnerEnv } from "./runner-env.ts";
 import { buildStack, type ComponentPlan } from "./stack.ts";
 import type { StartOptions } from "./start-options.ts";
@@ -49,9 +49,10 @@ export async function planStart(options: StartOptions, inputs: PlanInputs): Prom
   const keys = await resolveKeys(keyNamesFor(options.provider), inputs.keySources);
   const secrets = secretValues(inputs.env, keys, await storedKeyNames(keys, inputs.keySources));
   const workspace = path.resolve(inputs.cwd, options.workspace ?? layout.workspace);
-  const dirs = [layout.home, layout.runDir, layout.logsDir, workspace];
+  const dirs = [layout.home, layout.runDir, layout.logsDir];
   if (temporal.kind === "managed") dirs.push(layout.temporalDir);
   for (const dir of dirs) ensurePrivateDir(dir);
+  ensureWorkspaceDir(workspace);
   const env = buildRunnerEnv(inputs.env, {
     endpoint: options.endpoint,
     provider: options.provider,

@@ -31,9 +31,16 @@ export function buildRunnerEnv(base: Readonly<Record<string, string | undefined>
   env.STIGMER_LLM_PROVIDER = settings.provider;
   if (settings.model !== null) env.STIGMER_LLM_MODEL = settings.model;
   env.TEMPORAL_SERVICE_ADDRESS = settings.temporalAddress;
-  for (const key of settings.keys) env[key.name] = key.value;
-  const [llmKey] = settings.keys;
-  if (llmKey) env[LLM_KEY_VARIABLE] = llmKey.value;
+  Object.assign(env, keyVariables(settings.keys));
   env.PYTHONUNBUFFERED = "1";
   return env;
+}
+
+/** The variables that carry the keys: each under its own name, the first also as STIGMER_LLM_API_KEY (the runner reads it first). */
+export function keyVariables(keys: readonly ResolvedKey[]): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const key of keys) variables[key.name] = key.value;
+  const [llmKey] = keys;
+  if (llmKey) variables[LLM_KEY_VARIABLE] = llmKey.value;
+  return variables;
 }

@@ -7,7 +7,8 @@ import type { HandOverReply } from "./background.ts";
 import type { StartPlan } from "../start/plan.ts";
 import type { ProgressLine } from "../start/service-gate.ts";
 import { longestStart } from "../start/stack.ts";
-import { closeQuietly, openPrivateAppend } from "../control/state-dir.ts";
+import { closeQuietly, openPrivateFile } from "../control/state-dir.ts";
+import { recordLaunchedSupervisor } from "../control/state-file.ts";
 import type { StatusReport } from "../control/status.ts";
 
 /** Hidden command the background supervisor runs as. */
@@ -23,7 +24,7 @@ const HAND_OVER_MARGIN_MS = 15_000;
  */
 export async function startDetached(plan: StartPlan, progress?: ProgressLine): Promise<StatusReport> {
   const self = backgroundCommand(SUPERVISE_COMMAND);
-  const logFd = openPrivateAppend(plan.layout.supervisorLog);
+  const logFd = openPrivateFile(plan.layout.supervisorLog, "append");
   // The supervisor needs no secret in its own environment: the runner's is in the plan.
   const secrets = new Set(plan.secrets);
   const userEnv = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value === undefined || !secrets.has(value)));
@@ -33,6 +34,8 @@ export async function startDetached(plan: StartPlan, progress?: ProgressLine): P
     stdio: ["pipe", "pipe", logFd],
     windowsHide: true,
   });
+  // Visible to stop and status before the supervisor has run a line of its own.
+  recordLaunchedSupervisor(plan.layout, child.pid);
   closeQuietly(logFd);
   const exited = new Promise<string>((resolve) => {
     child.once("error", (error) => resolve(error.message));

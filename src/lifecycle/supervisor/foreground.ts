@@ -1,7 +1,8 @@
 import { formatDuration } from "../../cli/duration.ts";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
-import { out } from "../../cli/output.ts";
+import { claimStdoutFailure, out } from "../../cli/output.ts";
 import type { Component, OutputSink } from "../process/component.ts";
+import type { Diagnosis } from "../process/diagnosis.ts";
 import { stderrTail, SupervisorHost } from "./host.ts";
 import { LogFile, supervisorLine } from "../process/logs.ts";
 import type { StartPlan } from "../start/plan.ts";
@@ -19,10 +20,13 @@ function terminalAndFileLog(file: LogFile): SupervisorLog {
   return { info: both("info"), warn: both("warn"), error: both("error") };
 }
 
-/** Runner output on our stdout / stderr, so the terminal shows it live. */
+/**
+ * Runner output on our stdout / stderr, so the terminal shows it live. A stream that failed takes
+ * no more (its log file still gets every line): a stream that is no longer writable may keep what it is given.
+ */
 const terminalEcho: OutputSink = {
-  stdout: (lines) => process.stdout.write(lines),
-  stderr: (lines) => process.stderr.write(lines),
+  stdout: (lines) => process.stdout.writable && process.stdout.write(lines),
+  stderr: (lines) => process.stderr.writable && process.stderr.write(lines),
 };
 
 /**
@@ -35,6 +39,8 @@ export async function runForeground(plan: StartPlan): Promise<void> {
   let requestStop!: (reason: string) => void;
   const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
   const host = new SupervisorHost({ plan, log, echo: terminalEcho, onStopRequest: () => requestStop("stop requested") });
+  // Nobody reads the runner's output any more (`stigmer local start | head`): a stop, like Ctrl-C.
+  const releaseStdout = claimStdoutFailure((failure) => requestStop(`stdout ${failure.readerGone ? "closed" : "failed"} (${failure.reason})`));
 
   let signalled = false;
   const handler = (signal: NodeJS.Signals) => {
@@ -65,23 +71,23 @@ export async function runForeground(plan: StartPlan): Promise<void> {
     const outcome = started ?? (await Promise.race([stopRequested, host.supervisor.settled()]));
     if (typeof outcome === "string") log.info(`${outcome}: stopping`);
     await host.shutdown();
-    if (typeof outcome !== "string" && outcome.state === "failed") throw failureError(outcome.component, plan);
+    if (typeof outcome !== "string" && outcome.state === "failed") throw failureError(outcome.component, plan, host.diagnosis(outcome.component));
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, handler);
+    releaseStdout();
     supervisorFile.close();
   }
 }
 
-export function failureError(component: Component, plan: StartPlan): StigmerError {
+export function failureError(component: Component, plan: StartPlan, diagnosis: Diagnosis | null): StigmerError {
   const exit = component.status.lastExit;
   const how = exit ? describeExit(exit) : "did not start";
   const runs = component.status.quickFailures;
   const tail = stderrTail(component);
-  return new StigmerError(
-    `The ${component.spec.name} failed: it ${how}${runs > 1 ? `, ${runs} quick runs in a row` : ""}.${tail}`,
-    {
-      fix: `Read ${plan.stack.find((member) => member.name === component.spec.name)?.log ?? plan.layout.runnerLog}, fix the cause, and run stigmer local start again.`,
-      exitCode: ExitCode.error,
-    },
-  );
+  const cause = diagnosis ? `\nCause: ${diagnosis.cause}.` : "";
+  const log = plan.stack.find((member) => member.name === component.spec.name)?.log ?? plan.layout.runnerLog;
+  return new StigmerError(`The ${component.spec.name} failed: it ${how}${runs > 1 ? `, ${runs} quick runs in a row` : ""}.${tail}${cause}`, {
+    fix: diagnosis ? `${diagnosis.fix}, then run stigmer local start again.` : `Read ${log}, fix the cause, and run stigmer local start again.`,
+    exitCode: ExitCode.error,
+  });
 }

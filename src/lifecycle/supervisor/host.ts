@@ -4,16 +4,20 @@ import { formatDuration } from "../../cli/duration.ts";
 import { StigmerError } from "../../cli/errors.ts";
 import type { DaemonWatcher } from "../../daemon/health.ts";
 import { processStartToken } from "../../platform/proc.ts";
+import type { ResolvedKey } from "../../secrets/chain.ts";
+import { keyNamesFor } from "../../secrets/providers.ts";
 import { createRedactor, type Redactor } from "../../secrets/redact.ts";
 import { VERSION } from "../../version.ts";
-import { controlSocketPath, listenControl, type ControlRequest } from "../control/control.ts";
-import { removeStateFile, writeStateFile, type SupervisorState } from "../control/state-file.ts";
+import { CommandQueue, controlSocketPath, listenControl, type ControlRequest } from "../control/control.ts";
+import { removeStateFileOf, writeStateFile, type SupervisorState } from "../control/state-file.ts";
 import { componentReport, stackReport, type StatusReport } from "../control/status.ts";
 import { Component, type OutputSink, type ReadinessCheck, type ReadyOutcome } from "../process/component.ts";
+import { diagnose, type Diagnosis } from "../process/diagnosis.ts";
 import { LogFile } from "../process/logs.ts";
 import { launchInGroup } from "../process/process-tree.ts";
 import type { StartPlan } from "../start/plan.ts";
-import { COMPONENT_NAMES, readinessTimeout, RUNNER, type ComponentPlan, type Readiness } from "../start/stack.ts";
+import { keyVariables } from "../start/runner-env.ts";
+import { COMPONENT_NAMES, longestStart, readinessTimeout, RUNNER, type ComponentPlan, type Readiness } from "../start/stack.ts";
 import { OrphanGuard } from "./orphan-guard.ts";
 import { describeExit, logEvent, Supervisor, type SupervisorLog } from "./supervisor.ts";
 
@@ -29,10 +33,26 @@ export interface HostSettings {
   onStopRequest: () => void;
 }
 
+/** Said to every command that comes, or waits, once a stop has begun. */
+const STOPPING = "a stop was requested";
+/**
+ * The longest a restart may take beyond the component's --stop-timeout: after the SIGKILL, up to
+ * 5 s for the group to be gone (process-tree), then the launch of the new process.
+ */
+const RESTART_MARGIN_MS = 7000;
+/** Beyond the stack's readiness timeouts, for its start to be answered. */
+const START_MARGIN_MS = 5000;
+
 /**
  * What a supervisor process is, in the foreground or the background: the components of the
- * stack, the control socket that makes it the one supervisor of its STIGMER_HOME, the state
- * file, the orphan guard, and the log files.
+ * stack, the control socket that makes it the one supervisor of its STIGMER_HOME, the queue its
+ * commands go through, the state file, the orphan guard, and the log files.
+ *
+ * What changes the stack (its start, a `restart`) goes through one queue, one command at a time
+ * in the order received, so two restarts never run at once and each component has at most one
+ * process at any moment. `status` only reads, and is answered at once. `stop` overrides: it refuses
+ * the commands waiting and those still to come, ends a start in progress (its component is
+ * stopped, so the start gives up), lets a restart in progress finish, then stops the stack.
  */
 export class SupervisorHost {
   readonly startedAt = new Date();
@@ -40,18 +60,24 @@ export class SupervisorHost {
   /** The Agent Runner: `status`'s `runner`, and what `restart` means by default. */
   readonly runner: Component;
   readonly socketPath: string;
+  /** Every secret this supervisor has held: a key replaced by --reload-keys stays redacted for its whole life. */
+  private secrets: string[];
 
   private control: Server | null = null;
   private guard: OrphanGuard | null = null;
   private daemon: DaemonWatcher | null = null;
   private closed = false;
-  private readonly logFiles = new Map<Component, LogFile>();
+  private readonly commands = new CommandQueue();
+  private stopping: Promise<void> | null = null;
+  /** Each component's log, by name; opened by `open`. */
+  private readonly logFiles = new Map<string, LogFile>();
   private readonly selfToken = processStartToken(process.pid);
 
   constructor(private readonly settings: HostSettings) {
     const { plan, echo } = settings;
     this.socketPath = controlSocketPath(plan.layout);
-    const redact = createRedactor(plan.secrets);
+    this.secrets = [...plan.secrets];
+    const redact = createRedactor(this.secrets);
     const components = plan.stack.map((member) => this.component(member, redact, member.name === RUNNER ? echo : null));
     this.supervisor = new Supervisor(components);
     this.runner = this.supervisor.find(RUNNER)!;
@@ -59,14 +85,15 @@ export class SupervisorHost {
 
   private component(member: ComponentPlan, redact: Redactor, echo: OutputSink | null): Component {
     const { plan, log } = this.settings;
-    const file = new LogFile(member.log, (message) => log.warn(message), plan.options.logs);
+    // A component has output only once it runs, after `open` has opened its log.
+    const file = () => this.logFiles.get(member.name);
     const output: OutputSink = {
       stdout(lines) {
-        file.write(lines);
+        file()?.write(lines);
         echo?.stdout(lines);
       },
       stderr(lines) {
-        file.write(lines);
+        file()?.write(lines);
         echo?.stderr(lines);
       },
     };
@@ -83,12 +110,11 @@ export class SupervisorHost {
       (event) => {
         logEvent(log, component, event);
         // The line that made it ready is in its log by the time anyone is told it is ready.
-        if (event.type === "ready") file.flush();
+        if (event.type === "ready") file()?.flush();
         if (event.type === "spawned" || event.type === "stopped" || event.type === "exited") this.recordState();
       },
       { launch: launchInGroup, random: Math.random, now: () => performance.now() },
     );
-    this.logFiles.set(component, file);
     return component;
   }
 
@@ -125,9 +151,20 @@ export class SupervisorHost {
     return !signal.aborted && accept(check.status);
   }
 
-  /** Takes the control socket: fails when another supervisor runs for this STIGMER_HOME. */
+  /**
+   * Opens the components' logs (a refusal, such as a planted link, is said to whoever started us)
+   * and takes the control socket: fails when another supervisor runs for this STIGMER_HOME.
+   */
   async open(): Promise<void> {
-    this.control = await listenControl(this.socketPath, this.settings.plan.layout.home, (request) => this.handle(request));
+    const { plan, log } = this.settings;
+    try {
+      for (const member of plan.stack) this.logFiles.set(member.name, new LogFile(member.log, (message) => log.warn(message), plan.options.logs));
+      this.control = await listenControl(this.socketPath, plan.layout.home, (request, accept) => this.handle(request, accept));
+    } catch (error) {
+      // `start --detach` recorded us as launched: we never ran, so no later command should find us.
+      removeStateFileOf(plan.layout.stateFile, process.pid);
+      throw error;
+    }
     this.guard = new OrphanGuard();
     this.recordState();
   }
@@ -135,7 +172,12 @@ export class SupervisorHost {
   /** Starts the components in order, each once the one before it is ready; throws what kept one from being ready. */
   async start(): Promise<void> {
     const { stack } = this.settings.plan;
-    const result = await this.supervisor.start((component) => memberTimeout(stack, component.spec.name));
+    if (this.stopping) throw new StigmerError(`Stopped before the stack started: ${STOPPING}.`, { fix: "Start it again when you want it: stigmer local start" });
+    const starting = this.commands.submit(
+      () => this.supervisor.start((component) => memberTimeout(stack, component.spec.name)),
+      longestStart(stack) + START_MARGIN_MS,
+    );
+    const result = await starting.done;
     if (!result.ready) throw this.notReadyError(result.component, result.outcome);
   }
 
@@ -146,11 +188,16 @@ export class SupervisorHost {
     const read = `Read ${member.log}`;
     switch (outcome.kind) {
       case "stopped":
-        return new StigmerError(`Stopped while ${name} was starting.`);
-      case "exited":
-        return new StigmerError(`The ${name} ${outcome.error ?? describeExit(outcome.exit)}, before it was ready.${tail}`, {
-          fix: `${read}, fix the cause, and start again.`,
+        return new StigmerError(`Stopped while ${name} was starting: a stop was asked for (stigmer local stop, or a signal).`, {
+          fix: "Start it again when you want it: stigmer local start",
         });
+      case "exited": {
+        const diagnosis = this.diagnosis(component);
+        const cause = diagnosis ? `\nCause: ${diagnosis.cause}.` : "";
+        return new StigmerError(`The ${name} ${outcome.error ?? describeExit(outcome.exit)}, before it was ready.${tail}${cause}`, {
+          fix: diagnosis ? `${diagnosis.fix}.` : `${read}, fix the cause, and start again.`,
+        });
+      }
       case "timeout": {
         const { readiness } = member;
         const within = formatDuration(memberTimeout(this.settings.plan.stack, name));
@@ -182,16 +229,30 @@ export class SupervisorHost {
     });
   }
 
+  /** Why the component's last run failed, when its redacted output says so in a known way. */
+  diagnosis(component: Component): Diagnosis | null {
+    if (component.status.lastExit === null) return null;
+    const { plan } = this.settings;
+    return diagnose(component.stderrTail, {
+      runnerDir: plan.runner.dir,
+      keyName: keyNamesFor(plan.options.provider)[0] ?? null,
+      endpoint: plan.options.endpoint,
+      temporalAddress: plan.temporal.address,
+      provider: plan.options.provider,
+    });
+  }
+
   status(): StatusReport {
     const { layout, stack } = this.settings.plan;
     const now = performance.now();
     return {
       supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: VERSION },
-      runner: componentReport(this.runner, now),
+      runner: componentReport(this.runner, now, this.diagnosis(this.runner)),
       daemon: this.daemon?.last ?? null,
       logs: { runner: layout.runnerLog, supervisor: layout.supervisorLog, ...this.logProblem() },
+      keys: this.settings.plan.keys.map((key) => ({ name: key.name, source: key.source })),
       components: stackReport(
-        this.supervisor.components.map((component, index) => ({ component, log: stack[index]!.log })),
+        this.supervisor.components.map((component, index) => ({ component, log: stack[index]!.log, diagnosis: this.diagnosis(component) })),
         now,
       ),
     };
@@ -206,7 +267,7 @@ export class SupervisorHost {
   async shutdown(): Promise<void> {
     this.closed = true;
     this.daemon?.stop();
-    await this.supervisor.stop();
+    await this.stopStack();
     this.guard?.close();
     const control = this.control;
     this.control = null;
@@ -214,11 +275,25 @@ export class SupervisorHost {
       await new Promise<void>((resolve) => control.close(() => resolve()));
       if (process.platform !== "win32") rmSync(this.socketPath, { force: true });
     }
-    removeStateFile(this.settings.plan.layout.stateFile);
+    removeStateFileOf(this.settings.plan.layout.stateFile, process.pid);
     for (const file of this.logFiles.values()) file.close();
   }
 
-  private async handle(request: ControlRequest): Promise<unknown> {
+  /**
+   * Refuses the commands waiting and those to come, then stops the stack: a start in progress
+   * gives up once the component it waits for is stopped; a restart in progress finishes first
+   * (a component takes its stops and restarts in turn). Once, however many ask.
+   */
+  private stopStack(): Promise<void> {
+    this.stopping ??= (async () => {
+      const inProgress = this.commands.close(STOPPING);
+      await this.supervisor.stop();
+      await inProgress;
+    })();
+    return this.stopping;
+  }
+
+  private async handle(request: ControlRequest, accept: (answerBy: number) => void): Promise<unknown> {
     switch (request.op) {
       case "status":
         return this.status();
@@ -226,15 +301,37 @@ export class SupervisorHost {
         const name = request.component ?? RUNNER;
         const component = this.supervisor.find(name);
         if (!component) throw new Error(unknownComponent(name, this.supervisor.components));
-        this.settings.log.info(`restart of ${name} requested`);
-        await component.restart();
+        const keys = request.keys;
+        const command = this.commands.submit(async () => {
+          this.settings.log.info(`restart of ${name} requested${keys ? ", with keys resolved again" : ""}`);
+          if (keys) this.reloadKeys(keys);
+          await component.restart();
+        }, this.settings.plan.options.stopTimeoutMs + RESTART_MARGIN_MS);
+        accept(command.answerBy);
+        await command.done;
         return this.status();
       }
       case "stop":
         this.settings.log.info("stop requested");
+        void this.stopStack();
         this.settings.onStopRequest();
         return { stopping: true, pid: process.pid };
     }
+  }
+
+  /**
+   * `restart --reload-keys`: the caller resolved the same keys again (a key rotated in the keyring);
+   * the runner gets them at its next start, and the old values stay redacted.
+   */
+  private reloadKeys(keys: ResolvedKey[]): void {
+    const { plan } = this.settings;
+    const names = (list: readonly ResolvedKey[]) => list.map((key) => key.name).sort().join(", ");
+    if (names(keys) !== names(plan.keys)) throw new Error(`this stack uses ${names(plan.keys) || "no key"}, not ${names(keys) || "no key"}`);
+    plan.keys = keys;
+    this.secrets = [...new Set([...this.secrets, ...keys.map((key) => key.value)])];
+    const redact = createRedactor(this.secrets);
+    for (const component of this.supervisor.components) component.spec.redact = redact;
+    Object.assign(this.runner.spec.launch.env, keyVariables(keys));
   }
 
   private recordState(): void {
