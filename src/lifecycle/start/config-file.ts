@@ -1,8 +1,9 @@
-import { closeSync, fsyncSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml, stringify as stringifyToml, TomlError } from "smol-toml";
 import { StigmerError, usageError } from "../../cli/errors.ts";
 import { looksLikeKeyName, looksLikeKeyValue } from "../../secrets/key-shapes.ts";
+import { replaceFile } from "../../platform/replace-file.ts";
 import { openPrivateFile } from "../control/state-dir.ts";
 import { configKey, OPTION_NAMES, optionByConfigKey, START_OPTIONS, type ConfigValues, type OptionDeclaration, type OptionName } from "./start-options.ts";
 
@@ -152,20 +153,7 @@ export function withoutValue(text: string, name: OptionName): string {
   return lines.length === 0 || (lines.length === 1 && lines[0] === "") ? "" : `${lines.join("\n")}\n`;
 }
 
-/** Replaces the file in one step (a reader sees the old file or the new one), private to the user. */
+/** Replaces the file in one step, private to the user. */
 export function writeConfigFile(file: string, text: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  const fd = openPrivateFile(temporary, "replace");
-  try {
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  replaceFile(file, text, (temporary) => openPrivateFile(temporary, "replace"));
 }

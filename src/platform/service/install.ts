@@ -1,13 +1,14 @@
 // `stigmer local install-service` and `uninstall-service`: the description, the file, and the
 // service manager's steps, in that order.
 import { Buffer } from "node:buffer";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { currentLayout, querySupervisor, stopSupervisor } from "../../lifecycle/control/client.ts";
 import { ensurePrivateDir, type HomeLayout } from "../../lifecycle/control/state-dir.ts";
 import { configPath, readConfigFile } from "../../lifecycle/start/config-file.ts";
 import { resolveStartOptions, type StartFlags, type StartOptions } from "../../lifecycle/start/start-options.ts";
 import { findOnPath } from "../executables.ts";
+import { replaceFile } from "../replace-file.ts";
 import { resolveRunner } from "../runner.ts";
 import { selfCommand } from "../self.ts";
 import { describeService, type ServiceDescription } from "./description.ts";
@@ -99,21 +100,8 @@ function sameBytes(file: string, content: Uint8Array): boolean {
   return Buffer.compare(readFileSync(file), content) === 0;
 }
 
-/** Replaces the file at once (a temporary file renamed over it): a service manager never reads half of one. */
+/** Replaces the file at once: a service manager never reads half of one. */
 function writeReplacing(file: string, content: Uint8Array): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temporary, "w", 0o644);
-  try {
-    try {
-      writeSync(fd, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  replaceFile(file, content, (temporary) => openSync(temporary, "w", 0o644));
 }
