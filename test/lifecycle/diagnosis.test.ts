@@ -79,10 +79,7 @@ describe("restart --reload-keys", () => {
   beforeAll(async () => {
     session = await startKeyringSession();
   });
-  afterAll(() => {
-    runCli(["local", "stop", "--timeout", "2s"], session.env);
-    session.stop();
-  });
+  afterAll(() => session.stop());
 
   const setKey = (value: string) => Bun.spawnSync([stigmerBin(), "secrets", "set", "ANTHROPIC_API_KEY", "--stdin"], { env: session.env, stdin: Buffer.from(`${value}\n`) }).exitCode;
 
@@ -92,6 +89,8 @@ describe("restart --reload-keys", () => {
     // The runner writes its environment (keys hashed) and prints OLD_VALUE in every encoding at each start.
     const env = { ...session.env, STIGMER_BACKEND_ENDPOINT: daemon.endpoint, TEMPORAL_SERVICE_ADDRESS: daemon.endpoint, FIXTURE_MODE: "env", FIXTURE_ENV_OUT: envOut, OLD_VALUE: OLD, FIXTURE_SAY_ENCODED: "OLD_VALUE,STIGMER_LLM_API_KEY" };
     const started = runCli(["local", "start", "-d", "--runner", FIXTURE_RUNNER], env);
+    // Stopped before the session's directories go (they are removed after each test, before afterAll).
+    stopSupervisorAtEnd(session.stigmerHome);
     expect(started.code).toBe(0);
     expect(started.stderr).toContain("ANTHROPIC_API_KEY from keyring");
     await waitFor("the first environment", () => existsSync(envOut) && statSync(envOut).size > 0);
