@@ -32,6 +32,10 @@ const SIGNATURES = [
   ["ModuleNotFoundError: No module named 'temporalio'", "a Python package is missing: temporalio", "poetry install"],
   ["RuntimeError: Failed to connect to Temporal at localhost:7233", "cannot reach Temporal", "--temporal auto"],
   ['anthropic.AuthenticationError: Error code: 401 - {"error":{"type":"authentication_error","message":"invalid x-api-key"}}', "rejected the key", "stigmer local restart --reload-keys"],
+  ["ValueError: api_key is required for anthropic provider", "got no key for the anthropic provider", "stigmer secrets set ANTHROPIC_API_KEY"],
+  ["ValueError: model 'qwen2.5-coder:7b' belongs to provider 'ollama', but STIGMER_LLM_PROVIDER is 'anthropic'", "belongs to the ollama provider", "--model"],
+  ["grpc._channel._InactiveRpcError: status = StatusCode.UNAVAILABLE details = failed to connect to all addresses", "cannot reach stigmer-server", "--endpoint"],
+  ["ERROR: Package 'agent-runner' requires a different Python: 3.10.12 not in '>=3.11'", "too old", "--python"],
 ] as const;
 
 describe("diagnosis of a failing runner", () => {
