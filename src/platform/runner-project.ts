@@ -17,11 +17,6 @@ export interface DeclaredDependencies {
   pyproject: string;
 }
 
-/** PEP 503: names compare lowercased, runs of `-`, `_`, `.` as one `-`. */
-export function normalizeDistribution(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
-}
-
 /** The names in `[project].dependencies` (PEP 508 strings) or `[tool.poetry.dependencies]` (keys but python). Pure. */
 export function declaredDependencies(text: string, pyproject: string): DeclaredDependencies {
   const document = parseToml(text) as {

@@ -1,11 +1,11 @@
 // The file and socket edges of the lifecycle, on a real temporary directory.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import type { Server } from "node:net";
 import path from "node:path";
 import { StigmerError } from "../../src/cli/errors.ts";
 import { controlRequest, controlSocketPath, listenControl, type ControlRequest } from "../../src/lifecycle/control/control.ts";
-import { lastLinesOfFile } from "../../src/lifecycle/process/log-tail.ts";
+import { lastLines } from "../../src/lifecycle/process/log-tail.ts";
 import { LogFile } from "../../src/lifecycle/process/logs.ts";
 import { homeLayout } from "../../src/lifecycle/control/state-dir.ts";
 import { parseState, readStateFile, writeStateFile } from "../../src/lifecycle/control/state-file.ts";
@@ -94,9 +94,17 @@ describe("LogFile gathers writes", () => {
   });
 });
 
-describe("lastLinesOfFile", () => {
+describe("lastLines", () => {
   test("the last lines, whatever the block boundaries", () => {
     const file = path.join(tempDir(), "x.log");
+    const lastLinesOfFile = (name: string, count: number) => {
+      const fd = openSync(name, "r");
+      try {
+        return lastLines(fd, count, "include");
+      } finally {
+        closeSync(fd);
+      }
+    };
     const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${"y".repeat(i % 97)}`);
     writeFileSync(file, `${lines.join("\n")}\n`);
     expect(lastLinesOfFile(file, 3).text).toBe(`${lines.slice(-3).join("\n")}\n`);

@@ -39,7 +39,6 @@ describe("planTemporal", () => {
       cli: "/usr/bin/temporal",
       args: ["server", "start-dev", "--ip", "127.0.0.1", "--port", "7300", "--ui-port", "8300", "--db-filename", "/home/u/.stigmer/temporal/dev.db"],
       uiUrl: "http://127.0.0.1:8300",
-      database: "/home/u/.stigmer/temporal/dev.db",
     });
   });
 
@@ -74,7 +73,6 @@ describe("buildStack", () => {
     cli: "/usr/bin/temporal",
     args: ["server", "start-dev"],
     uiUrl: "http://127.0.0.1:8233",
-    database: "/home/u/.stigmer/temporal/dev.db",
   };
 
   test("temporal → stigmer-server → agent-runner, each with its log and readiness; the server learns where Temporal is", () => {

@@ -9,17 +9,6 @@ export function openLog(file: string): number | null {
   return openPrivateFile(file, "read");
 }
 
-/** The last `count` lines of a file, read backwards in blocks so a big log costs little. */
-export function lastLinesOfFile(file: string, count: number): { text: string; end: number } {
-  const fd = openLog(file);
-  if (fd === null) return { text: "", end: 0 };
-  try {
-    return lastLines(fd, count, "include");
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * The last `count` lines of the file open at `fd`, and the offset where they end: where following
  * goes on. A last line still being written (no newline yet) is printed as a line ("include"), or

@@ -20,7 +20,7 @@ export function temporalAddress(env: Readonly<Record<string, string | undefined>
 /** How the stack gets its Temporal: one already answering (or the user's business), or a dev server it supervises. */
 export type TemporalPlan =
   | { kind: "external"; address: string; managedBy: "already running" | "--temporal off" }
-  | { kind: "managed"; address: string; cli: string; args: string[]; uiUrl: string; database: string };
+  | { kind: "managed"; address: string; cli: string; args: string[]; uiUrl: string };
 
 export interface TemporalProbe {
   /** Whether Temporal's health answers SERVING at the address, right now. */
@@ -70,7 +70,6 @@ export async function planTemporal(mode: TemporalMode, address: string, temporal
     cli,
     args: ["server", "start-dev", "--ip", ip, "--port", String(port), "--ui-port", String(uiPort), "--db-filename", database],
     uiUrl: `http://${host === "[::1]" ? "[::1]" : "127.0.0.1"}:${uiPort}`,
-    database,
   };
 }
 
