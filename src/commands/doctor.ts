@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { ExitCode } from "../cli/errors.ts";
 import { colorEnabled, paint } from "../cli/output.ts";
 import { runPreflight, type CheckResult } from "../lifecycle/start/preflight.ts";
-import type { HomeLayout } from "../lifecycle/control/state-dir.ts";
+import type { StatusReport } from "../lifecycle/control/status.ts";
 import type { OptionName } from "../lifecycle/start/start-options.ts";
 import { optionArgs, resolveSettings } from "./_shared.ts";
 import { TEMPORAL_HEALTH_SERVICE } from "../lifecycle/start/temporal.ts";
@@ -40,10 +40,13 @@ export default defineCommand({
     });
     // A STIGMER_HOME that failed its check holds no service state or supervisor to ask.
     if (results.find((result) => result.check === "home")?.verdict !== "fail") {
-      const { inspectServiceNow, serviceCheck } = await import("../platform/service/report.ts");
-      const service = await inspectServiceNow(layout);
+      // One question to the supervisor serves both: whether the service runs it, and how its stack is.
+      const { querySupervisor } = await import("../lifecycle/control/client.ts");
+      const { inspectService, serviceCheck, supervisorPidOf } = await import("../platform/service/report.ts");
+      const query = await querySupervisor(layout);
+      const service = inspectService(layout, supervisorPidOf(query));
       if (service) results.push(serviceCheck(service));
-      results.push(...(await runningStackChecks(layout)));
+      if (query.kind === "running") results.push(...runningStackChecks(query.report));
     }
     const failed = results.some((result) => result.verdict === "fail");
     if (args.json) process.stdout.write(`${JSON.stringify({ ok: !failed, checks: results }, null, 2)}\n`);
@@ -53,12 +56,9 @@ export default defineCommand({
 });
 
 /** With a supervisor running, what went wrong in its stack, from the supervisor's own diagnosis. */
-async function runningStackChecks(layout: HomeLayout): Promise<CheckResult[]> {
-  const { querySupervisor } = await import("../lifecycle/control/client.ts");
-  const query = await querySupervisor(layout);
-  if (query.kind !== "running") return [];
-  const failing = query.report.components.filter((member) => member.diagnosis && member.state !== "running");
-  if (failing.length === 0) return [{ check: "stack", verdict: "pass", detail: `supervisor ${query.report.supervisor?.pid} running: ${query.report.components.map((member) => `${member.name} ${member.state}`).join(", ")}`, fix: null }];
+function runningStackChecks(report: StatusReport): CheckResult[] {
+  const failing = report.components.filter((member) => member.diagnosis && member.state !== "running");
+  if (failing.length === 0) return [{ check: "stack", verdict: "pass", detail: `supervisor ${report.supervisor?.pid} running: ${report.components.map((member) => `${member.name} ${member.state}`).join(", ")}`, fix: null }];
   return failing.map((member) => ({ check: "stack", verdict: "fail" as const, detail: `${member.name} ${member.state}: ${member.diagnosis!.cause}`, fix: member.diagnosis!.fix }));
 }
 

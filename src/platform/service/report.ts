@@ -3,7 +3,7 @@
 import { Buffer } from "node:buffer";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { StigmerError } from "../../cli/errors.ts";
-import { querySupervisor } from "../../lifecycle/control/client.ts";
+import type { SupervisorQuery } from "../../lifecycle/control/client.ts";
 import type { HomeLayout } from "../../lifecycle/control/state-dir.ts";
 import type { CheckResult } from "../../lifecycle/start/preflight.ts";
 import { serviceLog } from "./description.ts";
@@ -50,11 +50,9 @@ export function inspectService(layout: HomeLayout, supervisorPid: number | null,
   return { title, file, installed: true, state, pid, runsStack, lastFailure, detail, hints };
 }
 
-/** The service beside the supervisor that runs now, for a command that has not asked the supervisor already (doctor). */
-export async function inspectServiceNow(layout: HomeLayout, env: NodeJS.ProcessEnv = process.env): Promise<ServiceReport | null> {
-  const query = await querySupervisor(layout);
-  const pid = query.kind === "running" ? (query.report.supervisor?.pid ?? null) : query.kind === "not-answering" ? query.pid : null;
-  return inspectService(layout, pid, env);
+/** The pid of the supervisor a query found, running or not answering: the one a service may be running. */
+export function supervisorPidOf(query: SupervisorQuery): number | null {
+  return query.kind === "running" ? (query.report.supervisor?.pid ?? null) : query.kind === "not-answering" ? query.pid : null;
 }
 
 /**
