@@ -3,10 +3,11 @@ import { ExitCode, StigmerError, usageError } from "./errors.ts";
 import { colorEnabled, debugEnabled, out, paint, watchStdout } from "./output.ts";
 import { rootCommand } from "../commands/root.ts";
 
-type AnyCommand = CommandDef<ArgsDef>;
+export type AnyCommand = CommandDef<ArgsDef>;
 type Resolvable<T> = T | Promise<T> | (() => T | Promise<T>);
 
-async function resolve<T>(value: Resolvable<T>): Promise<T> {
+/** A command's meta, args or sub-commands: given as they are, as a promise, or by a (lazy) function. */
+export async function resolve<T>(value: Resolvable<T>): Promise<T> {
   return typeof value === "function" ? (value as () => T | Promise<T>)() : value;
 }
 

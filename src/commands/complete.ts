@@ -1,13 +1,11 @@
-import type { ArgsDef, CommandDef } from "citty";
 import { defineCommand } from "citty";
 import type { Command, RootCommand } from "@bomb.sh/tab";
 import { configKey, OPTION_NAMES, START_OPTIONS, type OptionDeclaration } from "../lifecycle/start/start-options.ts";
 import { COMPONENT_NAMES } from "../lifecycle/start/stack.ts";
 import { PROVIDERS, keyNamesFor } from "../secrets/providers.ts";
+import { resolve, type AnyCommand } from "../cli/run.ts";
 import { rootCommand } from "./root.ts";
 import { SHELLS } from "./completion.ts";
-
-type AnyCommand = CommandDef<ArgsDef>;
 
 /** The values a flag or an argument can take, by its name in the command tree; the rest complete nothing. */
 function knownValues(): Map<string, readonly string[]> {
@@ -22,10 +20,6 @@ function knownValues(): Map<string, readonly string[]> {
   values.set("shell", SHELLS);
   values.set("name", [...new Set(PROVIDERS.flatMap(keyNamesFor))]);
   return values;
-}
-
-async function resolve<T>(value: T | Promise<T> | (() => T | Promise<T>)): Promise<T> {
-  return typeof value === "function" ? (value as () => T | Promise<T>)() : value;
 }
 
 /** Mirrors the command tree (hidden commands left out) into tab's model, with the values above. */

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { parseDuration } from "../../cli/duration.ts";
 import { usageError } from "../../cli/errors.ts";
 import { formatEndpoint, parseChoice, parseCount, parseEndpoint, parseSize } from "../../cli/values.ts";
@@ -98,8 +99,6 @@ export interface ConfigValues {
   values: Partial<Record<OptionName, { text: string; line: number }>>;
 }
 
-const ORIGIN_NAMES: Record<ValueOrigin, string> = { flag: "--python", env: "STIGMER_PYTHON", file: "config.toml", default: "default" };
-
 export interface OptionInputs {
   flags: StartFlags;
   env: Readonly<Record<string, string | undefined>>;
@@ -193,7 +192,7 @@ export function resolveStartOptions(
   return {
     runner: text("runner"),
     python: text("python"),
-    pythonSource: picked.python && ORIGIN_NAMES[picked.python.origin],
+    pythonSource: picked.python && originName("python", picked.python.origin, file),
     endpoint: formatEndpoint(parsed("endpoint", parseEndpoint)),
     provider,
     model: resolveModel(provider, text("model"), label("model")),
@@ -207,6 +206,21 @@ export function resolveStartOptions(
     readyLine: parsed("readyLine", parseReadyLine),
     readyTimeoutMs: parsed("readyTimeout", parseDuration),
   };
+}
+
+/** Where a value came from, in a word a user knows: `--python`, `STIGMER_PYTHON`, `config.toml`. */
+function originName(name: OptionName, origin: ValueOrigin, file: ConfigValues | null): string {
+  const declaration: OptionDeclaration = START_OPTIONS[name];
+  switch (origin) {
+    case "flag":
+      return `--${declaration.flag}`;
+    case "env":
+      return declaration.env!;
+    case "file":
+      return path.basename(file!.path);
+    case "default":
+      return "default";
+  }
 }
 
 export function parseBoolean(text: string, label: string): boolean {
