@@ -28,7 +28,8 @@ export function temporalTarget(address: string): ServiceTarget {
   return { label: "Temporal", endpoint: address, service: TEMPORAL_HEALTH_SERVICE, acceptReachable: false };
 }
 
-export function isUp(target: ServiceTarget, check: DaemonCheck): boolean {
+/** SERVING, or for a server without the health service (stigmer-server today) any gRPC answer. */
+export function isUp(target: Pick<ServiceTarget, "acceptReachable">, check: DaemonCheck): boolean {
   return check.status === "serving" || (target.acceptReachable && check.status === "reachable");
 }
 

@@ -16,6 +16,7 @@ import { diagnose, type Diagnosis } from "../process/diagnosis.ts";
 import { LogFile } from "../process/logs.ts";
 import { launchInGroup } from "../process/process-tree.ts";
 import type { StartPlan } from "../start/plan.ts";
+import { isUp } from "../start/service-gate.ts";
 import { keyVariables } from "../start/runner-env.ts";
 import { COMPONENT_NAMES, longestStart, readinessTimeout, RUNNER, type ComponentPlan, type Readiness } from "../start/stack.ts";
 import { OrphanGuard } from "./orphan-guard.ts";
@@ -133,7 +134,6 @@ export class SupervisorHost {
   /** Checks the component's endpoint until it answers; the wait is said once in the supervisor's log. */
   private async answers(name: string, readiness: Extract<Readiness, { kind: "health" }>, signal: AbortSignal): Promise<boolean> {
     const { waitForDaemon } = await import("../../daemon/health.ts");
-    const accept = (status: string) => status === "serving" || (readiness.acceptReachable && status === "reachable");
     let said = false;
     const check = await waitForDaemon(readiness.endpoint, {
       service: readiness.service,
@@ -141,14 +141,14 @@ export class SupervisorHost {
       // Each component after it waits on this one: a short pause between looks (a refused port answers in a millisecond).
       intervalMs: READINESS_POLL_MS,
       signal,
-      accept: (latest) => accept(latest.status),
+      accept: (latest) => isUp(readiness, latest),
       onProgress: (latest) => {
-        if (said || accept(latest.status)) return;
+        if (said || isUp(readiness, latest)) return;
         said = true;
         this.settings.log.info(`waiting for ${name} to answer at ${readiness.endpoint}: ${latest.detail ?? latest.status}`);
       },
     });
-    return !signal.aborted && accept(check.status);
+    return !signal.aborted && isUp(readiness, check);
   }
 
   /**
