@@ -4,9 +4,16 @@
 // a check needs it; callers still import this module lazily (`await import(...)`) so
 // that commands which never talk to the daemon do not even parse it.
 
-import { clearTimeout, setTimeout } from "node:timers";
-import { setTimeout as sleep } from "node:timers/promises";
 import type * as Grpc from "@grpc/grpc-js";
+import {
+  cancelledCheck,
+  checkResult,
+  DEFAULT_DEADLINE_MS,
+  waitUntilAnswers,
+  type DaemonCheck,
+  type HealthTarget,
+  type WaitOptions,
+} from "./check.ts";
 import {
   HEALTH_CHECK_PATH,
   ServingStatus,
@@ -22,31 +29,7 @@ type GrpcModule = typeof Grpc;
 let grpcModule: Promise<GrpcModule> | null = null;
 const loadGrpc = () => (grpcModule ??= import("@grpc/grpc-js"));
 
-/** See DESIGN.md, "Status": `reachable` is a gRPC server without the health service (stigmer-server today). */
-export type DaemonStatus = "serving" | "not-serving" | "reachable" | "unreachable";
-
-export interface DaemonCheck {
-  /** "host:port", as given. */
-  endpoint: string;
-  status: DaemonStatus;
-  /** ISO time the answer (or the failure) came. */
-  checkedAt: string;
-  /** Why, in plain words, when the status is not `serving`. */
-  detail: string | null;
-}
-
-export const DEFAULT_DEADLINE_MS = 2000;
-
-/** Healthy enough to start the runner. */
-export function daemonAnswers(check: DaemonCheck): boolean {
-  return check.status === "serving" || check.status === "reachable";
-}
-
-/** The health service names asked about: "" is the server as a whole (stigmer-server's daemon). */
-export interface HealthTarget {
-  /** grpc.health.v1 service name; Temporal's frontend answers for its workflow service. */
-  service?: string;
-}
+export { DEFAULT_DEADLINE_MS, daemonAnswers, type DaemonCheck, type DaemonStatus, type HealthTarget } from "./check.ts";
 
 /** One Health/Check on a channel of its own, closed before returning. */
 export async function checkDaemon(endpoint: string, options: { deadlineMs?: number } & HealthTarget = {}): Promise<DaemonCheck> {
@@ -58,122 +41,31 @@ export async function checkDaemon(endpoint: string, options: { deadlineMs?: numb
   }
 }
 
-export interface WaitForDaemonOptions extends HealthTarget {
-  timeoutMs: number;
-  /** Pause between checks. */
-  intervalMs?: number;
-  /** Deadline of each check, cut to the time left. */
-  deadlineMs?: number;
-  onProgress?: (check: DaemonCheck, elapsedMs: number) => void;
-  /** Aborting cancels the check under way and returns it (unreachable, "check cancelled"). */
-  signal?: AbortSignal;
-  /** What counts as up; by default `daemonAnswers`. */
-  accept?: (check: DaemonCheck) => boolean;
-}
-
-/** A check needs this long to connect at all, so one near the end of the wait gets at least this. */
-const SHORTEST_CHECK_DEADLINE_MS = 250;
+export interface WaitForDaemonOptions extends WaitOptions, HealthTarget {}
 
 /**
  * Checks until the daemon answers (`serving` or `reachable`) or `timeoutMs` has passed,
- * and returns the last check: deciding what a daemon that never came up means is the caller's.
+ * and returns the last check, on one channel: see waitUntilAnswers.
  */
 export async function waitForDaemon(endpoint: string, options: WaitForDaemonOptions): Promise<DaemonCheck> {
-  const { timeoutMs, intervalMs = 500, deadlineMs = DEFAULT_DEADLINE_MS, onProgress, signal, accept = daemonAnswers } = options;
-  const startedAt = performance.now();
-  const elapsedMs = () => performance.now() - startedAt;
   const probe = new HealthProbe(endpoint, options.service);
   try {
-    for (;;) {
-      const leftMs = timeoutMs - elapsedMs();
-      const check = await probe.check(Math.min(deadlineMs, Math.max(leftMs, SHORTEST_CHECK_DEADLINE_MS)), signal);
-      if (signal?.aborted) return check;
-      onProgress?.(check, elapsedMs());
-      if (accept(check) || elapsedMs() >= timeoutMs) return check;
-      try {
-        await sleep(Math.min(intervalMs, timeoutMs - elapsedMs()), undefined, { signal });
-      } catch {
-        // Aborted while pausing: the next check sees the signal and returns at once.
-      }
-    }
+    return await waitUntilAnswers((deadlineMs, signal) => probe.check(deadlineMs, signal), options);
   } finally {
     probe.close();
   }
 }
 
-export interface DaemonWatcherOptions {
-  /** Pause between the end of one check and the start of the next. */
-  intervalMs?: number;
-  deadlineMs?: number;
-}
-
-/** Called with the first check, then once for each change of status (not of detail). */
-export type DaemonChangeListener = (check: DaemonCheck, previous: DaemonCheck | null) => void;
-
-/**
- * The supervisor's periodic check: one long-lived channel, so a daemon that stays up
- * costs one small request every `intervalMs`, not a new connection.
- */
-export class DaemonWatcher {
-  readonly #probe: HealthProbe;
-  readonly #intervalMs: number;
-  readonly #deadlineMs: number;
-  #last: DaemonCheck | null = null;
-  #running = false;
-  #timer: NodeJS.Timeout | null = null;
-  #checkUnderWay: AbortController | null = null;
-
-  constructor(readonly endpoint: string, options: DaemonWatcherOptions = {}) {
-    this.#probe = new HealthProbe(endpoint);
-    this.#intervalMs = options.intervalMs ?? 5000;
-    this.#deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  }
-
-  /** The latest check, or null before the first one finished. */
-  get last(): DaemonCheck | null {
-    return this.#last;
-  }
-
-  start(onChange: DaemonChangeListener): void {
-    if (this.#running) throw new Error(`already watching ${this.endpoint}`);
-    this.#running = true;
-    void this.#tick(onChange);
-  }
-
-  /** Cancels the check under way and closes the channel; `start` may be called again. */
-  stop(): void {
-    this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#checkUnderWay?.abort();
-    this.#checkUnderWay = null;
-    this.#probe.close();
-  }
-
-  async #tick(onChange: DaemonChangeListener): Promise<void> {
-    const checkUnderWay = new AbortController();
-    this.#checkUnderWay = checkUnderWay;
-    const check = await this.#probe.check(this.#deadlineMs, checkUnderWay.signal);
-    if (!this.#running || checkUnderWay.signal.aborted) return;
-    const previous = this.#last;
-    this.#last = check;
-    // Scheduled before the listener runs, so a listener that throws does not end the watch.
-    // Unref'd: a forgotten watcher must not keep a process alive that is otherwise done.
-    this.#timer = setTimeout(() => void this.#tick(onChange), this.#intervalMs).unref();
-    if (previous?.status !== check.status) onChange(check, previous);
-  }
-}
-
 /**
  * A channel to one endpoint and the health call on it, turning every outcome into a
- * DaemonCheck. Reused across checks by the watcher and by waitForDaemon.
+ * DaemonCheck. Reused across checks by waitForDaemon and by the supervisor's health checker process.
  *
  * While no channel is open, a bare TCP connect goes first (see tcp.ts): when nothing listens,
  * that is the answer, and gRPC is not loaded. A call that finds no connection closes the channel,
  * so grpc-js does not keep reconnecting in the background between checks: for a supervisor whose
- * daemon is down, that was most of its idle CPU, and grpc-js most of its memory.
+ * daemon is down, that was most of its idle CPU.
  */
-class HealthProbe {
+export class HealthProbe {
   #client: Grpc.Client | null = null;
   readonly #address: { host: string; port: number } | null;
 
@@ -189,7 +81,7 @@ class HealthProbe {
     if (!this.#client && this.#address) {
       // Aborted, the look answers "check cancelled" itself.
       const failure = await tcpConnectFailure(this.#address.host, this.#address.port, deadlineMs, signal);
-      if (failure) return result(this.endpoint, "unreachable", failure);
+      if (failure) return checkResult(this.endpoint, "unreachable", failure);
     }
     // One deadline for the whole check, the TCP look included.
     return this.#call(Math.max(deadlineMs - (performance.now() - startedAt), 1), signal);
@@ -197,12 +89,12 @@ class HealthProbe {
 
   async #call(deadlineMs: number, signal?: AbortSignal): Promise<DaemonCheck> {
     const grpc = await loadGrpc();
-    if (signal?.aborted) return cancelled(this.endpoint);
+    if (signal?.aborted) return cancelledCheck(this.endpoint);
     let client: Grpc.Client;
     try {
       client = this.#open(grpc);
     } catch (error) {
-      return result(this.endpoint, "unreachable", `invalid endpoint: ${(error as Error).message}`);
+      return checkResult(this.endpoint, "unreachable", `invalid endpoint: ${(error as Error).message}`);
     }
     return new Promise((resolve) => {
       const cancel = () => call.cancel();
@@ -257,17 +149,9 @@ class HealthProbe {
   }
 }
 
-function result(endpoint: string, status: DaemonStatus, detail: string | null): DaemonCheck {
-  return { endpoint, status, checkedAt: new Date().toISOString(), detail };
-}
-
-function cancelled(endpoint: string): DaemonCheck {
-  return result(endpoint, "unreachable", "check cancelled");
-}
-
 function fromResponse(endpoint: string, response: HealthCheckResponse): DaemonCheck {
-  if (response.status === ServingStatus.SERVING) return result(endpoint, "serving", null);
-  return result(endpoint, "not-serving", `health check answered ${servingStatusName(response.status)}`);
+  if (response.status === ServingStatus.SERVING) return checkResult(endpoint, "serving", null);
+  return checkResult(endpoint, "not-serving", `health check answered ${servingStatusName(response.status)}`);
 }
 
 function fromError(grpc: GrpcModule, endpoint: string, error: Grpc.ServiceError, deadlineMs: number): DaemonCheck {
@@ -275,21 +159,21 @@ function fromError(grpc: GrpcModule, endpoint: string, error: Grpc.ServiceError,
   // grpc-js turns an HTTP answer without gRPC status into a gRPC code (404 becomes
   // UNIMPLEMENTED), which would pass a web server on the port off as a daemon.
   const httpStatus = /Received HTTP status code (\d+)/.exec(details)?.[1];
-  if (httpStatus) return result(endpoint, "unreachable", `the port answers HTTP ${httpStatus}, not gRPC`);
+  if (httpStatus) return checkResult(endpoint, "unreachable", `the port answers HTTP ${httpStatus}, not gRPC`);
   switch (error.code) {
     case grpc.status.UNIMPLEMENTED:
-      return result(endpoint, "reachable", "answers gRPC, but has no health service");
+      return checkResult(endpoint, "reachable", "answers gRPC, but has no health service");
     case grpc.status.DEADLINE_EXCEEDED:
-      return result(endpoint, "unreachable", noAnswerWithin(deadlineMs));
+      return checkResult(endpoint, "unreachable", noAnswerWithin(deadlineMs));
     case grpc.status.UNAVAILABLE:
-      return result(endpoint, "unreachable", describeUnavailable(endpoint, details));
+      return checkResult(endpoint, "unreachable", describeUnavailable(endpoint, details));
     case grpc.status.CANCELLED:
-      return cancelled(endpoint);
+      return cancelledCheck(endpoint);
     case grpc.status.NOT_FOUND:
       // What a health service answers for a service name it does not know.
-      return result(endpoint, "not-serving", "health service does not know the overall status");
+      return checkResult(endpoint, "not-serving", "health service does not know the overall status");
     default:
-      return result(endpoint, "not-serving", `health check failed: ${grpc.status[error.code]}${details ? `: ${details}` : ""}`);
+      return checkResult(endpoint, "not-serving", `health check failed: ${grpc.status[error.code]}${details ? `: ${details}` : ""}`);
   }
 }
 

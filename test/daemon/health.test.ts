@@ -8,7 +8,7 @@ import http2 from "node:http2";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import path from "node:path";
 import { startDevDaemon, type DevDaemon, type DevDaemonOptions } from "../../examples/dev-daemon.ts";
-import { DaemonWatcher, checkDaemon, waitForDaemon, type DaemonCheck } from "../../src/daemon/health.ts";
+import { checkDaemon, waitForDaemon, type DaemonCheck } from "../../src/daemon/health.ts";
 import { FIXTURES, freePort, spawnDevDaemon, waitFor, type DaemonProcess } from "../helpers.ts";
 
 // Room for the slowest waits below (20 s); passing runs take well under a second each.
@@ -168,73 +168,6 @@ describe("examples/dev-daemon.ts as a process", () => {
     const daemon = await daemonProcess();
     daemon.child.kill("SIGINT");
     expect(await daemon.exited).toEqual({ code: 0, signal: null });
-  });
-});
-
-describe("DaemonWatcher", () => {
-  test("reports serving → unreachable → serving, once per change, on one watcher", async () => {
-    const first = await devDaemon();
-    const watcher = new DaemonWatcher(first.endpoint, { intervalMs: 100, deadlineMs: 2_000 });
-    cleanups.push(() => watcher.stop());
-    const changes: [DaemonCheck["status"], DaemonCheck["status"] | null][] = [];
-    watcher.start((check, previous) => changes.push([check.status, previous?.status ?? null]));
-
-    await waitFor("serving", () => changes.length === 1);
-    expect(watcher.last?.status).toBe("serving");
-
-    await first.stop();
-    await waitFor("unreachable", () => changes.length === 2);
-
-    const second = await devDaemon({ port: first.port });
-    await waitFor("serving again", () => changes.length === 3);
-    expect(changes).toEqual([
-      ["serving", null],
-      ["unreachable", "serving"],
-      ["serving", "unreachable"],
-    ]);
-
-    // Several more ticks with the daemon up report nothing new.
-    for (let tick = 0; tick < 3; tick++) {
-      const seen = watcher.last!.checkedAt;
-      await waitFor("another tick", () => watcher.last!.checkedAt !== seen);
-    }
-    expect(changes).toHaveLength(3);
-    expect(second.serving).toBe(true);
-  });
-
-  test("after stop, no more checks and no more reports", async () => {
-    const daemon = await devDaemon();
-    const watcher = new DaemonWatcher(daemon.endpoint, { intervalMs: 20 });
-    let reports = 0;
-    watcher.start(() => reports++);
-    await waitFor("the first report", () => reports === 1);
-    watcher.stop();
-    const lastBeforeStop = watcher.last;
-    daemon.setServing(false);
-    // Twenty intervals: a watcher still running would have checked and reported not-serving.
-    await Bun.sleep(400);
-    expect(reports).toBe(1);
-    expect(watcher.last).toBe(lastBeforeStop);
-  });
-
-  test("stop cancels a check under way, whose outcome is then dropped", async () => {
-    const watcher = new DaemonWatcher(await silentServer(), { deadlineMs: 60_000 });
-    const reports: DaemonCheck[] = [];
-    watcher.start((check) => reports.push(check));
-    await Bun.sleep(200);
-    watcher.stop();
-    // The cancelled call comes back at once; a watcher that recorded it would report it now.
-    await Bun.sleep(300);
-    expect(reports).toEqual([]);
-    expect(watcher.last).toBeNull();
-  });
-
-  test("starting twice is an error", async () => {
-    const daemon = await devDaemon();
-    const watcher = new DaemonWatcher(daemon.endpoint);
-    cleanups.push(() => watcher.stop());
-    watcher.start(() => {});
-    expect(() => watcher.start(() => {})).toThrow(/already watching/);
   });
 });
 

@@ -2,7 +2,9 @@ import { rmSync } from "node:fs";
 import type { Server } from "node:net";
 import { formatDuration } from "../../cli/duration.ts";
 import { StigmerError } from "../../cli/errors.ts";
-import type { DaemonWatcher } from "../../daemon/health.ts";
+import { lookFirst, waitUntilAnswers } from "../../daemon/check.ts";
+import { HealthChecker } from "../../daemon/checker.ts";
+import { DaemonWatcher } from "../../daemon/watch.ts";
 import { processStartToken } from "../../platform/proc.ts";
 import type { ResolvedKey } from "../../secrets/chain.ts";
 import { keyNamesFor } from "../../secrets/providers.ts";
@@ -67,6 +69,8 @@ export class SupervisorHost {
   private control: Server | null = null;
   private guard: OrphanGuard | null = null;
   private daemon: DaemonWatcher | null = null;
+  /** Makes the gRPC health calls (readiness, the daemon watch) in a process of its own: see daemon/checker.ts. */
+  private readonly healthChecker = new HealthChecker();
   private closed = false;
   private readonly commands = new CommandQueue();
   private stopping: Promise<void> | null = null;
@@ -133,10 +137,9 @@ export class SupervisorHost {
 
   /** Checks the component's endpoint until it answers; the wait is said once in the supervisor's log. */
   private async answers(name: string, readiness: Extract<Readiness, { kind: "health" }>, signal: AbortSignal): Promise<boolean> {
-    const { waitForDaemon } = await import("../../daemon/health.ts");
     let said = false;
-    const check = await waitForDaemon(readiness.endpoint, {
-      service: readiness.service,
+    const call = this.healthChecker.checkOnce(readiness.endpoint, readiness.service);
+    const check = await waitUntilAnswers(lookFirst(readiness.endpoint, call), {
       timeoutMs: Number.MAX_SAFE_INTEGER,
       // Each component after it waits on this one: a short pause between looks (a refused port answers in a millisecond).
       intervalMs: READINESS_POLL_MS,
@@ -173,6 +176,8 @@ export class SupervisorHost {
   async start(): Promise<void> {
     const { stack } = this.settings.plan;
     if (this.stopping) throw new StigmerError(`Stopped before the stack started: ${STOPPING}.`, { fix: "Start it again when you want it: stigmer local start" });
+    // Loading gRPC in the checker overlaps the first component's own start, instead of delaying its readiness.
+    if (stack.some((member) => member.readiness.kind === "health")) this.healthChecker.warm();
     const starting = this.commands.submit(
       () => this.supervisor.start((component) => memberTimeout(stack, component.spec.name)),
       longestStart(stack) + START_MARGIN_MS,
@@ -214,12 +219,11 @@ export class SupervisorHost {
     }
   }
 
-  /** Re-checks the daemon every few seconds on one channel, logging each change once. */
-  async watchDaemon(): Promise<void> {
-    const { DaemonWatcher } = await import("../../daemon/health.ts");
+  /** Looks at the daemon every few seconds (see daemon/watch.ts), logging each change once. */
+  watchDaemon(): void {
     if (this.closed) return;
     const { log, plan } = this.settings;
-    this.daemon = new DaemonWatcher(plan.options.endpoint);
+    this.daemon = new DaemonWatcher(plan.options.endpoint, this.healthChecker.checkOnce(plan.options.endpoint));
     this.daemon.start((check, previous) => {
       const detail = check.detail ? ` (${check.detail})` : "";
       const message = `daemon ${check.endpoint} is ${check.status}${detail}`;
@@ -267,6 +271,7 @@ export class SupervisorHost {
   async shutdown(): Promise<void> {
     this.closed = true;
     this.daemon?.stop();
+    this.healthChecker.close();
     await this.stopStack();
     this.guard?.close();
     const control = this.control;

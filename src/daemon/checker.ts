@@ -1,0 +1,144 @@
+// The supervisor's gRPC health calls, made by a short-lived process of our own (check-server.ts).
+//
+// The supervisor lives all day. Loading @grpc/grpc-js (with node:http2) into it costs ~17 MiB
+// of memory for good, and ~40 ms of CPU; its checks are few: while a component starts, and when
+// a port's state changes (watch.ts looks at the port itself, with a bare TCP connect). So the calls
+// go to a process started when the first is needed (or ahead, while a component starts), kept
+// while calls keep coming, and ended after IDLE_MS without one: at rest, the supervisor holds no
+// gRPC code and no HTTP/2 connection.
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { selfCommand } from "../platform/self.ts";
+import { cancelledCheck, checkResult, type CheckOnce, type DaemonCheck } from "./check.ts";
+import { LineSplitter, parseAnswer, type CheckerRequest } from "./checker-protocol.ts";
+import { noAnswerWithin } from "./tcp.ts";
+
+/** How long the process stays after its last answer, in case another call comes (the next component, the watcher's first look). */
+const IDLE_MS = 10_000;
+/** On top of a call's own deadline: the process may have to start and load gRPC first. */
+const START_ALLOWANCE_MS = 10_000;
+
+type CheckerProcess = ChildProcessByStdio<Writable, Readable, null>;
+
+interface Pending {
+  child: CheckerProcess;
+  endpoint: string;
+  resolve(check: DaemonCheck): void;
+}
+
+export interface HealthCheckerOptions {
+  /** The command that serves the calls; by default this program's `local __health-checks`. */
+  command?: { command: string; args: string[] };
+  idleMs?: number;
+}
+
+export class HealthChecker {
+  readonly #command: { command: string; args: string[] };
+  readonly #idleMs: number;
+  #process: CheckerProcess | null = null;
+  #idleTimer: NodeJS.Timeout | null = null;
+  #nextId = 1;
+  readonly #pending = new Map<number, Pending>();
+
+  constructor(options: HealthCheckerOptions = {}) {
+    const self = selfCommand();
+    this.#command = options.command ?? { command: self.command, args: [...self.args, "local", "__health-checks"] };
+    this.#idleMs = options.idleMs ?? IDLE_MS;
+  }
+
+  /** The process's pid while it runs (tests, and the supervisor's own accounting). */
+  get pid(): number | null {
+    return this.#process?.pid ?? null;
+  }
+
+  /** Starts the process now, so that the first call does not wait for it to load gRPC. */
+  warm(): void {
+    this.#ensureProcess();
+    this.#armIdleTimer();
+  }
+
+  /** A health call to `endpoint` for `service` ("" the server as a whole). */
+  check(endpoint: string, service: string, deadlineMs: number, signal?: AbortSignal): Promise<DaemonCheck> {
+    if (signal?.aborted) return Promise.resolve(cancelledCheck(endpoint));
+    const child = this.#ensureProcess();
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+    const id = this.#nextId++;
+    return new Promise<DaemonCheck>((resolve) => {
+      const guard = setTimeout(() => {
+        // The process did not answer in time: it is stuck, so it goes, and the next call starts another.
+        finish(checkResult(endpoint, "unreachable", noAnswerWithin(deadlineMs)));
+        this.#end(child);
+      }, deadlineMs + START_ALLOWANCE_MS);
+      const cancel = () => {
+        this.#send(child, { cancel: id });
+        finish(cancelledCheck(endpoint));
+      };
+      const finish = (check: DaemonCheck) => {
+        if (!this.#pending.delete(id)) return;
+        clearTimeout(guard);
+        signal?.removeEventListener("abort", cancel);
+        if (this.#pending.size === 0) this.#armIdleTimer();
+        resolve(check);
+      };
+      this.#pending.set(id, { child, endpoint, resolve: finish });
+      signal?.addEventListener("abort", cancel, { once: true });
+      this.#send(child, { id, endpoint, service, deadlineMs });
+    });
+  }
+
+  /** A CheckOnce for one endpoint and service, for waitUntilAnswers and lookFirst. */
+  checkOnce(endpoint: string, service = ""): CheckOnce {
+    return (deadlineMs, signal) => this.check(endpoint, service, deadlineMs, signal);
+  }
+
+  /** Ends the process; calls under way come back unreachable. */
+  close(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+    if (this.#process) this.#end(this.#process);
+  }
+
+  #ensureProcess(): CheckerProcess {
+    if (this.#process) return this.#process;
+    const child: CheckerProcess = spawn(this.#command.command, this.#command.args, { stdio: ["pipe", "pipe", "ignore"], windowsHide: true });
+    this.#process = child;
+    const lines = new LineSplitter();
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      for (const line of lines.push(chunk)) {
+        const answer = parseAnswer(line);
+        if (answer) this.#pending.get(answer.id)?.resolve(answer.check);
+      }
+    });
+    // A write after the process died: its exit below answers the calls.
+    child.stdin.on("error", () => {});
+    child.on("error", (error) => this.#failAll(child, `the health checker did not start: ${error.message}`));
+    child.on("exit", (code, signal) => this.#failAll(child, `the health checker exited (${signal ?? `code ${code}`})`));
+    return child;
+  }
+
+  #send(child: CheckerProcess, request: CheckerRequest): void {
+    if (!child.stdin.destroyed) child.stdin.write(`${JSON.stringify(request)}\n`);
+  }
+
+  #armIdleTimer(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    const child = this.#process;
+    // Unref'd: a process otherwise done does not wait for it.
+    this.#idleTimer = child ? setTimeout(() => this.#end(child), this.#idleMs).unref() : null;
+  }
+
+  /** Closing its input ends it; a kill as well, for one that is stuck. */
+  #end(child: CheckerProcess): void {
+    if (this.#process === child) this.#process = null;
+    child.stdin.end();
+    child.kill("SIGKILL");
+    this.#failAll(child, "the health checker was ended");
+  }
+
+  #failAll(child: CheckerProcess, why: string): void {
+    if (this.#process === child) this.#process = null;
+    for (const pending of [...this.#pending.values()]) if (pending.child === child) pending.resolve(checkResult(pending.endpoint, "unreachable", why));
+  }
+}
