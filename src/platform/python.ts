@@ -1,4 +1,5 @@
-import { spawnSync, type SpawnSyncOptionsWithStringEncoding } from "node:child_process";
+import { Buffer } from "node:buffer";
+import { spawn, type ChildProcess } from "node:child_process";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { findOnPath } from "./executables.ts";
@@ -113,27 +114,115 @@ export function isSupportedPython(version: readonly number[]): boolean {
   return major > MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor >= MIN_PYTHON[1]);
 }
 
-const VERSION_SCRIPT = "import sys; print('%d.%d.%d' % sys.version_info[:3])";
+/**
+ * What one probe asks a Python, in one process: its version (first line), the real path of the
+ * interpreter it runs as (second line: the same file as the one run means it is an interpreter, not
+ * a wrapper or a shim that may pick another Python tomorrow), and, given a JSON list of distribution
+ * names, those it lacks (third line; absent when it could not tell). Old or odd Pythons still answer
+ * the first line.
+ */
+const PROBE_SCRIPT = `
+import sys
+print('%d.%d.%d' % tuple(sys.version_info[:3]))
+try:
+    import os
+    print(os.path.realpath(sys.executable) if sys.executable else '')
+except Exception:
+    print('')
+if len(sys.argv) > 1:
+    try:
+        import importlib.metadata as metadata, json, re
+        normalize = lambda name: re.sub(r"[-_.]+", "-", name).lower()
+        installed = {normalize(d.metadata["Name"] or "") for d in metadata.distributions()}
+        print(json.dumps([name for name in json.loads(sys.argv[1]) if normalize(name) not in installed]))
+    except Exception:
+        pass
+`;
+
+/** A probe's answer: null where the Python did not say (not a working Python, not asked, could not tell). */
+export interface PythonAnswer {
+  version: string | null;
+  /** The real path of `sys.executable`. */
+  executable: string | null;
+  /** The distributions asked about that it lacks. */
+  missing: string[] | null;
+}
+
+/** Reads what PROBE_SCRIPT printed; a failed run answers nothing. Pure. */
+export function parsePythonAnswer(status: number | null, stdout: string, askedDistributions: boolean): PythonAnswer {
+  if (status !== 0) return { version: null, executable: null, missing: null };
+  const [first = "", second = "", third = ""] = stdout.split(/\r?\n/);
+  const version = parsePythonVersion(first);
+  const executable = second.trim();
+  let missing: string[] | null = null;
+  if (askedDistributions) {
+    try {
+      const list: unknown = JSON.parse(third);
+      if (Array.isArray(list) && list.every((name) => typeof name === "string")) missing = list;
+    } catch {
+      // Not a list: it could not tell.
+    }
+  }
+  return { version: version ? version.join(".") : null, executable: executable !== "" ? executable : null, missing };
+}
+
+export interface ProbeOptions {
+  timeoutMs: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** How long the output of a probe that has exited may take to drain, when a fork it left holds its stdout. */
+const DRAIN_MS = 200;
 
 /**
- * Runs a Python with `args` to ask it something, and returns what it printed. On Linux and macOS
- * it gets a process group of its own, ended whole afterwards: a `--python` that forks (a wrapper
- * script, a shim) leaves nothing behind. A fork that keeps stdout open makes it wait until
- * `timeoutMs`. `status` is null when it did not exit by itself.
+ * The one place that runs a program to ask it something (a Python, Poetry): a child process,
+ * so this thread goes on meanwhile, whose stdout is collected. On Linux and macOS it gets a process
+ * group of its own, ended whole once it has exited (or at `timeoutMs`): a `--python` that forks (a
+ * wrapper script, a shim) leaves nothing behind. `status` is null when it did not exit by itself
+ * or could not be started.
  */
-export function runPythonProbe(python: { command: string; args: readonly string[] }, args: readonly string[], timeoutMs: number): { status: number | null; stdout: string } {
+export function runProbe(command: string, args: readonly string[], options: ProbeOptions): Promise<{ status: number | null; stdout: string }> {
   const ownGroup = process.platform !== "win32";
-  // Node's types declare `detached` for spawn only; spawnSync takes it too (a new session and group).
-  const options: SpawnSyncOptionsWithStringEncoding & { detached: boolean } = {
-    encoding: "utf8",
-    timeout: timeoutMs,
-    windowsHide: true,
-    detached: ownGroup,
-    stdio: ["ignore", "pipe", "ignore"],
-  };
-  const result = spawnSync(python.command, [...python.args, ...args], options);
-  if (ownGroup) endGroup(result.pid);
-  return { status: result.status, stdout: typeof result.stdout === "string" ? result.stdout : "" };
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(command, [...args], { cwd: options.cwd, env: options.env, detached: ownGroup, windowsHide: true, stdio: ["ignore", "pipe", "ignore"] });
+    } catch {
+      resolve({ status: null, stdout: "" });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let status: number | null = null;
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      clearTimeout(drain);
+      child.stdout?.destroy();
+      resolve({ status, stdout: Buffer.concat(chunks).toString("utf8") });
+    };
+    const end = () => {
+      if (ownGroup) endGroup(child.pid);
+      else child.kill("SIGKILL");
+    };
+    let drain: ReturnType<typeof setTimeout> | undefined;
+    const deadline = setTimeout(() => {
+      end();
+      status = null;
+      finish();
+    }, options.timeoutMs);
+    child.stdout!.on("data", (chunk: Buffer) => chunks.push(chunk));
+    child.once("error", finish);
+    child.once("exit", (code) => {
+      status = code;
+      // What it leaves behind goes with it; their end closes the pipe, and `close` follows.
+      if (ownGroup) endGroup(child.pid);
+      drain = setTimeout(finish, DRAIN_MS);
+    });
+    child.once("close", finish);
+  });
 }
 
 function endGroup(leader: number | undefined): void {
@@ -146,31 +235,57 @@ function endGroup(leader: number | undefined): void {
   }
 }
 
-/** Runs the interpreter to learn its version; null when it is not a working Python. */
-export function probePythonVersion(candidate: PythonCandidate, timeoutMs = 10_000): string | null {
-  const result = runPythonProbe(candidate, ["-c", VERSION_SCRIPT], timeoutMs);
-  if (result.status !== 0) return null;
-  const version = parsePythonVersion(result.stdout);
-  return version ? version.join(".") : null;
+/**
+ * Asks the interpreter its version and real path and, given `distributions`, which of them it lacks:
+ * one process. Without distributions it skips `site` (-S): the version and path need no packages,
+ * and a Python with many .pth files answers several times faster.
+ */
+export async function probePython(candidate: PythonCandidate, distributions: readonly string[] = [], timeoutMs = 10_000): Promise<PythonAnswer> {
+  const asked = distributions.length > 0;
+  const args = asked ? ["-c", PROBE_SCRIPT, JSON.stringify(distributions)] : ["-S", "-c", PROBE_SCRIPT];
+  const result = await runProbe(candidate.command, [...candidate.args, ...args], { timeoutMs });
+  return parsePythonAnswer(result.status, result.stdout, asked);
 }
 
-export function resolvePython(lookup: PythonLookup): ResolvedPython {
-  const { chosen, tried } = choosePython(lookup);
-  const triedList = tried.map((place) => `  - ${place}`).join("\n");
-  if (!chosen) {
-    throw new StigmerError(`No Python found. Tried:\n${triedList}`, { fix: PYTHON_FIX });
-  }
+/**
+ * choosePython, with Poetry's environment (a process of its own) asked only when the choice gets
+ * that far: the choice is made once without it, and again with its answer when it was wanted.
+ */
+export async function findPython(lookup: PythonLookup, poetryEnv?: () => Promise<string | null>): Promise<{ chosen: PythonCandidate | null; tried: string[] }> {
+  if (!poetryEnv) return choosePython(lookup);
+  let wanted = false;
+  const first = choosePython({
+    ...lookup,
+    poetryEnv: () => {
+      wanted = true;
+      return null;
+    },
+  });
+  if (!wanted) return first;
+  const env = await poetryEnv();
+  return choosePython({ ...lookup, poetryEnv: () => env });
+}
+
+export function noPythonError(tried: readonly string[]): StigmerError {
+  return new StigmerError(`No Python found. Tried:\n${triedList(tried)}`, { fix: PYTHON_FIX });
+}
+
+/** Why the chosen interpreter cannot run the runner, given the version it told (null: it did not run as Python); null when it can. Pure. */
+export function pythonProblem(chosen: PythonCandidate, tried: readonly string[], version: string | null): StigmerError | null {
   const display = [chosen.command, ...chosen.args].join(" ");
-  const version = probePythonVersion(chosen);
   if (!version) {
-    throw new StigmerError(`${display} did not run as Python (asked for its version). Tried:\n${triedList}`, {
+    return new StigmerError(`${display} did not run as Python (asked for its version). Tried:\n${triedList(tried)}`, {
       fix: PYTHON_FIX,
     });
   }
   if (!isSupportedPython(parsePythonVersion(version)!)) {
-    throw new StigmerError(`${display} is Python ${version}; the Agent Runner needs ${MIN_PYTHON.join(".")} or newer.`, {
+    return new StigmerError(`${display} is Python ${version}; the Agent Runner needs ${MIN_PYTHON.join(".")} or newer.`, {
       fix: PYTHON_FIX,
     });
   }
-  return { ...chosen, version };
+  return null;
+}
+
+function triedList(tried: readonly string[]): string {
+  return tried.map((place) => `  - ${place}`).join("\n");
 }

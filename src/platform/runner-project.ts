@@ -1,13 +1,14 @@
 // The runner as a Python project: its pyproject.toml, Poetry's environment for it, the Python
 // lookup `start` and `doctor` make for it, and which of its declared distributions the chosen
-// Python lacks (asked of that Python once, by distribution name: no guessing of import names).
-import { spawnSync } from "node:child_process";
+// Python lacks (asked of that Python in the same process as its version, by distribution name:
+// no guessing of import names).
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { StigmerError } from "../cli/errors.ts";
 import { findOnPath } from "./executables.ts";
-import { runPythonProbe, type PythonLookup } from "./python.ts";
+import { cachedVersion, interpreterIdentity, isCacheable, readVersionCache, withEntry, type CachedVersion } from "./python-cache.ts";
+import { findPython, noPythonError, probePython, pythonProblem, runProbe, type PythonLookup, type ResolvedPython } from "./python.ts";
 
 export interface DeclaredDependencies {
   /** Distribution names, as written. */
@@ -47,45 +48,36 @@ export function readDeclaredDependencies(runnerDir: string): DeclaredDependencie
   return declaredDependencies(text, pyproject);
 }
 
-const MISSING_SCRIPT = `
-import importlib.metadata as metadata, json, re, sys
-normalize = lambda name: re.sub(r"[-_.]+", "-", name).lower()
-installed = {normalize(d.metadata["Name"] or "") for d in metadata.distributions()}
-print(json.dumps([name for name in json.loads(sys.argv[1]) if normalize(name) not in installed]))
-`;
-
-/** Which of `names` the Python lacks; one short process (in a group of its own). Null when that Python could not be asked. */
-export function missingDistributions(python: { command: string; args: readonly string[] }, names: readonly string[], timeoutMs = 10_000): string[] | null {
-  if (names.length === 0) return [];
-  const result = runPythonProbe(python, ["-c", MISSING_SCRIPT, JSON.stringify(names)], timeoutMs);
-  if (result.status !== 0) return null;
-  try {
-    return JSON.parse(result.stdout.trim()) as string[];
-  } catch {
-    return null;
-  }
-}
-
 export interface DependencyCheck {
   /** The runner's pyproject.toml, or null when it has none (nothing to check). */
   pyproject: string | null;
-  missing: string[];
+  /** Those of its distributions the Python lacks; null when that Python could not list its packages. */
+  missing: string[] | null;
   /** The command that installs them. */
   fix: string | null;
 }
 
-/** The runner's declared distributions that the chosen Python lacks, with the command that installs them. */
-export function checkRunnerDependencies(runnerDir: string, python: { command: string; args: readonly string[] }): DependencyCheck {
-  const declared = readDeclaredDependencies(runnerDir);
+/** What the runner's pyproject.toml needs that the Python lacks, from the probe's answer. Pure. */
+export function dependencyCheck(runnerDir: string, declared: DeclaredDependencies | null, missing: string[] | null): DependencyCheck {
   if (!declared) return { pyproject: null, missing: [], fix: null };
-  const missing = missingDistributions(python, declared.names);
-  if (missing === null) throw new StigmerError(`${[python.command, ...python.args].join(" ")} could not list its installed packages.`, { fix: "Check that it is a working Python 3.11+, or pass --python." });
-  return { pyproject: declared.pyproject, missing, fix: missing.length ? installCommand(runnerDir, declared) : null };
+  const lacking = declared.names.length === 0 ? [] : missing;
+  return { pyproject: declared.pyproject, missing: lacking, fix: lacking?.length ? installCommand(runnerDir, declared) : null };
+}
+
+/** Why the runner cannot start with this Python's packages; null when nothing is missing. */
+export function dependencyProblem(check: DependencyCheck, python: { command: string; args: readonly string[] }): StigmerError | null {
+  if (check.missing === null) return cannotListError(python);
+  return check.missing.length ? missingDependenciesError(check, python) : null;
+}
+
+function cannotListError(python: { command: string; args: readonly string[] }): StigmerError {
+  return new StigmerError(`${[python.command, ...python.args].join(" ")} could not list its installed packages.`, { fix: "Check that it is a working Python 3.11+, or pass --python." });
 }
 
 export function missingDependenciesError(check: DependencyCheck, python: { command: string; args: readonly string[] }): StigmerError {
+  const missing = check.missing ?? [];
   return new StigmerError(
-    `${[python.command, ...python.args].join(" ")} lacks ${check.missing.length === 1 ? "a package" : `${check.missing.length} packages`} the runner needs (${check.pyproject}): ${check.missing.join(", ")}.`,
+    `${[python.command, ...python.args].join(" ")} lacks ${missing.length === 1 ? "a package" : `${missing.length} packages`} the runner needs (${check.pyproject}): ${missing.join(", ")}.`,
     { fix: `${check.fix} — or point --python at the environment that has them.` },
   );
 }
@@ -99,37 +91,69 @@ export function installCommand(runnerDir: string, declared: DeclaredDependencies
  * The virtual environment Poetry made for the runner, when its pyproject.toml is a Poetry
  * project and `poetry` is on PATH: `poetry env info --path` in its directory, bounded in time.
  */
-export function poetryEnvironment(runnerDir: string, isPoetryProject: boolean, timeoutMs = 15_000): string | null {
+export async function poetryEnvironment(runnerDir: string, isPoetryProject: boolean, timeoutMs = 15_000): Promise<string | null> {
   if (!isPoetryProject) return null;
   const poetry = findOnPath("poetry");
   if (!poetry) return null;
-  const result = spawnSync(poetry, ["env", "info", "--path"], {
-    cwd: runnerDir,
-    encoding: "utf8",
-    timeout: timeoutMs,
-    windowsHide: true,
-    stdio: ["ignore", "pipe", "ignore"],
-    env: { ...process.env, POETRY_NO_INTERACTION: "1" },
-  });
+  const result = await runProbe(poetry, ["env", "info", "--path"], { cwd: runnerDir, timeoutMs, env: { ...process.env, POETRY_NO_INTERACTION: "1" } });
   const envPath = result.status === 0 ? result.stdout.trim() : "";
   return envPath !== "" ? envPath : null;
 }
 
-/** The lookup `start` and `doctor` make for a runner: the given Python, the shell's VIRTUAL_ENV, the runner's own environments. */
-export function runnerPythonLookup(settings: {
+export interface RunnerPythonSettings {
   explicit: string | undefined;
   explicitSource: string | undefined;
   runnerDir: string | undefined;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
-}): PythonLookup {
-  const { runnerDir } = settings;
+}
+
+/** The lookup `start` and `doctor` make for a runner: the given Python, the shell's VIRTUAL_ENV, the runner's own environment (Poetry's is asked apart, see findPython). */
+export function runnerPythonLookup(settings: RunnerPythonSettings): PythonLookup {
   return {
     explicit: settings.explicit,
     explicitSource: settings.explicitSource,
     virtualEnv: settings.env.VIRTUAL_ENV?.trim() || undefined,
-    runnerDir,
+    runnerDir: settings.runnerDir,
     cwd: settings.cwd,
-    poetryEnv: runnerDir ? () => poetryEnvironment(runnerDir, readDeclaredDependencies(runnerDir)?.poetry ?? false) : undefined,
+  };
+}
+
+/** The runner's Python as `start` and `doctor` find it, and what its pyproject.toml needs of it. */
+export interface RunnerPython {
+  python: ResolvedPython;
+  /** Null when the runner's directory is not known (doctor with a bad --runner): nothing to check. */
+  dependencies: DependencyCheck | null;
+  /** The version cache with this interpreter's answer in it, to write once STIGMER_HOME is ready; null when there is nothing new. */
+  cacheUpdate: CachedVersion[] | null;
+}
+
+/**
+ * Finds the runner's Python, and asks it, in one process, its version and which of the runner's
+ * declared distributions it lacks. With `cacheFile`, a version already known for this very
+ * interpreter file (python-cache.ts) is taken from there, and when nothing else needs asking, no
+ * Python runs at all. Throws the StigmerError of a missing, broken or too old Python (or of a
+ * cache file refused); what is missing is the caller's to judge (`dependencyProblem`).
+ */
+export async function examineRunnerPython(settings: RunnerPythonSettings, cacheFile: string | null): Promise<RunnerPython> {
+  const { runnerDir } = settings;
+  const declared = runnerDir ? readDeclaredDependencies(runnerDir) : null;
+  const poetryEnv = runnerDir && declared?.poetry ? () => poetryEnvironment(runnerDir, true) : undefined;
+  const { chosen, tried } = await findPython(runnerPythonLookup(settings), poetryEnv);
+  if (!chosen) throw noPythonError(tried);
+  const distributions = declared?.names ?? [];
+  const identity = cacheFile !== null && chosen.args.length === 0 ? interpreterIdentity(chosen.command) : null;
+  const entries = identity && cacheFile !== null ? readVersionCache(cacheFile) : [];
+  const known = identity && distributions.length === 0 ? cachedVersion(entries, identity) : null;
+  const answer = known ? null : await probePython(chosen, distributions);
+  const version = known ?? answer!.version;
+  const problem = pythonProblem(chosen, tried, version);
+  if (problem) throw problem;
+  const python: ResolvedPython = { ...chosen, version: version! };
+  const fresh = identity && answer && isCacheable(chosen, identity, answer) && cachedVersion(entries, identity) !== answer.version;
+  return {
+    python,
+    dependencies: runnerDir ? dependencyCheck(runnerDir, declared, answer?.missing ?? null) : null,
+    cacheUpdate: fresh ? withEntry(entries, { ...identity, version: answer.version! }) : null,
   };
 }

@@ -10,6 +10,7 @@ import { offerToSaveEnteredKeys, optionArgs, resolveSettings, userKeySources } f
 import { progressLine } from "./present/progress.ts";
 import { renderStatus } from "./present/status-table.ts";
 import { SOURCE_LABEL } from "../../secrets/chain.ts";
+import type { Looks, ServiceTarget } from "../../lifecycle/start/service-gate.ts";
 
 export default defineCommand({
   meta: {
@@ -26,16 +27,28 @@ export default defineCommand({
     if (args.detach) await refuseBesideService();
     await refuseSecondSupervisor();
     const { keyring, keySources } = await userKeySources();
-    const { liveTemporalProbe } = await import("../../lifecycle/start/temporal.ts");
-    const plan = await planStart(options, {
+    const { liveTemporalProbe, temporalAddress } = await import("../../lifecycle/start/temporal.ts");
+    const { lookAhead, unmanagedTargets } = await import("../../lifecycle/start/service-gate.ts");
+    const planning = planStart(options, {
       env: process.env,
       cwd: process.cwd(),
       temporal: liveTemporalProbe(process.cwd()),
       keySources,
     });
+    // While the Python answers in a process of its own, this thread loads gRPC and asks the services
+    // the runner will wait for; the gates below use those answers, in their order, after the plan.
+    const looking = new AbortController();
+    const looks = lookAhead(unmanagedTargetsOrNone(() => unmanagedTargets(options, temporalAddress(process.env))), options.daemonTimeoutMs ?? 0, looking.signal);
+    let plan: StartPlan;
+    try {
+      plan = await planning;
+    } catch (error) {
+      looking.abort();
+      throw error;
+    }
     await offerToSaveEnteredKeys(plan.keys, keyring);
     describePlan(plan);
-    await waitForUnmanagedServices(plan);
+    await waitForUnmanagedServices(plan, looks);
     if (args.detach) {
       const { startDetached } = await import("../../lifecycle/supervisor/detach.ts");
       const startedAt = performance.now();
@@ -50,21 +63,28 @@ export default defineCommand({
   },
 });
 
+/** The targets to look at ahead of the plan; none when working them out fails (the plan reports that, in its turn). */
+function unmanagedTargetsOrNone(targets: () => ServiceTarget[]): ServiceTarget[] {
+  try {
+    return targets();
+  } catch {
+    return [];
+  }
+}
+
 /**
  * The services the runner needs and the supervisor does not run: waited for here, with progress,
- * before anything is spawned. Those the supervisor runs are waited for as they start.
+ * before anything is spawned (a look taken ahead that found one up lets it through at once).
+ * Those the supervisor runs are waited for as they start.
  */
-async function waitForUnmanagedServices(plan: StartPlan): Promise<void> {
+async function waitForUnmanagedServices(plan: StartPlan, looks: Looks): Promise<void> {
   const { options, temporal } = plan;
   if (options.daemonTimeoutMs === null) return;
-  const { daemonTarget, gateOn, temporalTarget } = await import("../../lifecycle/start/service-gate.ts");
-  if (temporal.kind === "external" && temporal.managedBy === "--temporal off") {
-    await gateOn(temporalTarget(temporal.address), options.daemonTimeoutMs, progressLine());
-    out.info(`temporal  ${temporal.address} serving`);
-  }
-  if (!options.server) {
-    const check = await gateOn(daemonTarget(options.endpoint), options.daemonTimeoutMs, progressLine());
-    out.info(`daemon    ${check.endpoint} ${check.status === "serving" ? "serving" : "answers (no health service)"}`);
+  const { passGate, unmanagedTargets } = await import("../../lifecycle/start/service-gate.ts");
+  for (const target of unmanagedTargets(options, temporal.address)) {
+    const check = await passGate(target, looks, options.daemonTimeoutMs, progressLine());
+    if (target.service !== "") out.info(`temporal  ${target.endpoint} serving`);
+    else out.info(`daemon    ${check.endpoint} ${check.status === "serving" ? "serving" : "answers (no health service)"}`);
   }
 }
 

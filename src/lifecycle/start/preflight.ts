@@ -2,8 +2,9 @@ import { accessSync, constants, lstatSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { StigmerError } from "../../cli/errors.ts";
 import type { DaemonCheck } from "../../daemon/health.ts";
-import { resolvePython, type ResolvedPython } from "../../platform/python.ts";
-import { checkRunnerDependencies, missingDependenciesError, runnerPythonLookup } from "../../platform/runner-project.ts";
+import type { ResolvedPython } from "../../platform/python.ts";
+import { pythonCacheFile, readVersionCache } from "../../platform/python-cache.ts";
+import { dependencyProblem, examineRunnerPython, type DependencyCheck } from "../../platform/runner-project.ts";
 import { resolveRunner, type RunnerTarget } from "../../platform/runner.ts";
 import type { KeyringAnswer } from "../../secrets/chain.ts";
 import type { KeyVerdict } from "../../secrets/provider-check.ts";
@@ -67,9 +68,10 @@ export async function runPreflight(options: StartOptions, layout: HomeLayout, io
   }
   if (runner?.kind !== "executable") {
     try {
-      const python = resolvePython(runnerPythonLookup({ explicit: options.python, explicitSource: options.pythonSource, runnerDir: runner?.dir, env: io.env, cwd: io.cwd }));
+      // Asked afresh, never from start's version cache: doctor says what the interpreter answers now.
+      const { python, dependencies } = await examineRunnerPython({ explicit: options.python, explicitSource: options.pythonSource, runnerDir: runner?.dir, env: io.env, cwd: io.cwd }, null);
       results.push(pass("python", `Python ${python.version} (${[python.command, ...python.args].join(" ")}, from ${python.source})`));
-      if (runner) results.push(describeDependencies(runner.dir, python));
+      if (dependencies) results.push(describeDependencies(dependencies, python));
     } catch (error) {
       results.push(fromError("python", error));
     }
@@ -83,17 +85,13 @@ export async function runPreflight(options: StartOptions, layout: HomeLayout, io
   return results;
 }
 
-/** The distributions the runner's pyproject.toml names, asked of the chosen Python. */
-function describeDependencies(runnerDir: string, python: ResolvedPython): CheckResult {
-  try {
-    const check = checkRunnerDependencies(runnerDir, python);
-    if (check.pyproject === null) return pass("dependencies", "no pyproject.toml beside the runner: not checked");
-    if (check.missing.length === 0) return pass("dependencies", `all installed (${check.pyproject})`);
-    const error = missingDependenciesError(check, python);
-    return fail("dependencies", `missing: ${check.missing.join(", ")}`, error.fix ?? null);
-  } catch (error) {
-    return fromError("dependencies", error);
-  }
+/** The distributions the runner's pyproject.toml names, as the chosen Python answered about them. */
+function describeDependencies(check: DependencyCheck, python: ResolvedPython): CheckResult {
+  if (check.pyproject === null) return pass("dependencies", "no pyproject.toml beside the runner: not checked");
+  const problem = dependencyProblem(check, python);
+  if (!problem) return pass("dependencies", `all installed (${check.pyproject})`);
+  if (check.missing === null) return fromError("dependencies", problem);
+  return fail("dependencies", `missing: ${check.missing.join(", ")}`, problem.fix ?? null);
 }
 
 /** STIGMER_HOME: absent is fine (start creates it); present must be ours, private and writable. */
@@ -117,6 +115,12 @@ export function checkHome(home: string, uid: number | null): CheckResult {
     rmSync(mkdtempSync(path.join(home, ".doctor-")), { recursive: true });
   } catch {
     return fail(check, `${home} is not writable`, `Fix its permissions: chmod u+rwx ${home}`);
+  }
+  // start refuses a version cache that is a link or not the user's, as every file under the home.
+  try {
+    readVersionCache(pythonCacheFile(home));
+  } catch (error) {
+    return fromError(check, error);
   }
   if ((stat.mode & 0o077) !== 0) {
     return warn(check, `${home} is readable by others (mode ${(stat.mode & 0o777).toString(8)})`, `chmod 700 ${home}`);

@@ -1,6 +1,7 @@
 import { formatDuration } from "../../cli/duration.ts";
 import { StigmerError } from "../../cli/errors.ts";
 import type { DaemonCheck } from "../../daemon/health.ts";
+import type { StartOptions } from "./start-options.ts";
 import { TEMPORAL_HEALTH_SERVICE } from "./temporal.ts";
 
 /** How a wait shows progress; drawn by the command (a spinner on a terminal). */
@@ -88,4 +89,59 @@ export async function gateOn(target: ServiceTarget, timeoutMs: number, progress:
   if (signal?.aborted) throw new StigmerError(`Stopped while waiting for ${target.label}.`);
   if (!isUp(target, check)) throw await unreachableError(target, check, timeoutMs);
   return check;
+}
+
+/**
+ * The services `start` waits for before the runner when the supervisor does not run them:
+ * Temporal with `--temporal off`, the daemon without `--server`; none with `--no-wait-daemon`. Pure.
+ */
+export function unmanagedTargets(options: Pick<StartOptions, "daemonTimeoutMs" | "temporal" | "server" | "endpoint">, temporalAddress: string): ServiceTarget[] {
+  if (options.daemonTimeoutMs === null) return [];
+  const targets: ServiceTarget[] = [];
+  if (options.temporal.kind === "off") targets.push(temporalTarget(temporalAddress));
+  if (!options.server) targets.push(daemonTarget(options.endpoint));
+  return targets;
+}
+
+/** A look taken earlier older than this is asked again: a prompt for a key may have come in between. */
+const LOOK_FRESH_MS = 3000;
+/** The longest a look ahead waits for its answer, as each check of the gate does. */
+const LOOK_DEADLINE_MS = 2000;
+
+function targetKey(target: ServiceTarget): string {
+  return `${target.service}@${target.endpoint}`;
+}
+
+/** Looks taken ahead of the gates, by target; each resolves to one check, or null when it could not be made. */
+export type Looks = Map<string, Promise<DaemonCheck | null>>;
+
+/**
+ * One check of each target, begun while `start` is still planning (its Python probe runs in a
+ * process of its own): loading gRPC, the CPU work of a first check, and the round trip are done by
+ * the time the gates are reached. Nothing is printed; `signal` cancels them when the plan fails.
+ */
+export function lookAhead(targets: readonly ServiceTarget[], timeoutMs: number, signal: AbortSignal): Looks {
+  const looks: Looks = new Map();
+  const deadlineMs = Math.max(Math.min(LOOK_DEADLINE_MS, timeoutMs), 250);
+  for (const target of targets) {
+    const look = import("../../daemon/health.ts")
+      .then(({ waitForDaemon }) => waitForDaemon(target.endpoint, { service: target.service, timeoutMs: deadlineMs, deadlineMs, signal, accept: () => true }))
+      .catch(() => null);
+    looks.set(targetKey(target), look);
+  }
+  return looks;
+}
+
+/** Whether a look taken earlier opens the gate by itself: the service was up, and not long ago. Pure. */
+export function lookStillOpens(target: Pick<ServiceTarget, "acceptReachable">, look: DaemonCheck | null, nowMs: number): boolean {
+  if (!look || !isUp(target, look)) return false;
+  const age = nowMs - Date.parse(look.checkedAt);
+  return age >= 0 && age <= LOOK_FRESH_MS;
+}
+
+/** The gate, opened at once by a look ahead that found the service up; else the wait of `gateOn`, with its progress and errors. */
+export async function passGate(target: ServiceTarget, looks: Looks, timeoutMs: number, progress: ProgressLine): Promise<DaemonCheck> {
+  const look = (await looks.get(targetKey(target))) ?? null;
+  if (lookStillOpens(target, look, Date.now())) return look!;
+  return gateOn(target, timeoutMs, progress);
 }
