@@ -13,8 +13,12 @@ import { cancelledCheck, checkResult, type CheckOnce, type DaemonCheck } from ".
 import { LineSplitter, parseAnswer, type CheckerRequest } from "./checker-protocol.ts";
 import { noAnswerWithin } from "./tcp.ts";
 
-/** How long the process stays after its last answer, in case another call comes (the next component, the watcher's first look). */
-const IDLE_MS = 10_000;
+/**
+ * How long the process stays after its last answer, in case another call comes: while the stack
+ * starts, the next component's checks and the watcher's first call follow within milliseconds.
+ * Measured (bench/RESULTS.md), the process holds ~11 MiB of private memory while it lives.
+ */
+const IDLE_MS = 2_000;
 /** On top of a call's own deadline: the process may have to start and load gRPC first. */
 const START_ALLOWANCE_MS = 10_000;
 

@@ -4,12 +4,14 @@
 // The call is made for the first look, whenever the port's state changes (it starts or stops
 // accepting connections), and every CONFIRM_EVERY_MS while it accepts them, which catches a daemon
 // that turns not-serving without closing its port. In between, a port that still accepts keeps the
-// last call's answer, and its checkedAt: the time that answer came.
+// last call's answer, and its checkedAt: the time that answer came. Each call starts the checker
+// process (~0.2 s of CPU: Bun, then gRPC loaded), so a call a minute would cost the idle supervisor
+// ~0.3 % of a core (bench/RESULTS.md); one every five minutes, 0.06 %.
 import { clearTimeout, setTimeout } from "node:timers";
 import { checkResult, DEFAULT_DEADLINE_MS, type CheckOnce, type DaemonCheck } from "./check.ts";
 import { splitEndpoint, tcpConnectFailure } from "./tcp.ts";
 
-const CONFIRM_EVERY_MS = 60_000;
+const CONFIRM_EVERY_MS = 5 * 60_000;
 
 export interface DaemonWatcherOptions {
   /** Pause between the end of one look and the start of the next. */
