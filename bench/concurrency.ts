@@ -8,17 +8,20 @@
 // waits for all of them, and fires 20 `status --json` at once. Prints the p50 and p99 wall time of each
 // command (spawn to exit) as a markdown table, and, as the correctness figure, the runner processes
 // alive at the end: 1, since restarts are applied one at a time (exit 1 otherwise, or when a command
-// failed). 5 rounds; 1 with --quick. Stops everything it started, whatever happens.
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// failed). 5 rounds; 1 with --quick. No floor: most of the latency is 20 processes starting at once.
+// Stops everything it started, whatever happens.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { startDevDaemon, type DevDaemon } from "../examples/dev-daemon.ts";
-import { TEMPORAL_HEALTH_SERVICE } from "../src/lifecycle/start/temporal.ts";
+import { startDevDaemonProcess, type DevDaemonProcess } from "./harness/dev-daemon.ts";
+import { FAKE_KEY, FIXTURE_RUNNER } from "./harness/fixtures.ts";
+import { formatMs, markdownTable } from "./harness/format.ts";
+import { isGone } from "./harness/proc.ts";
+import { cleanUp, freshDir, onCleanUp, signalProcess, sleep } from "./harness/processes.ts";
+import { cleanEnv, stigmerBinary } from "./harness/setup.ts";
+import { percentile } from "./harness/stats.ts";
 
-const ROOT = path.resolve(import.meta.dir, "..");
-const STIGMER = process.env.STIGMER_BIN ?? path.join(ROOT, "dist", "stigmer");
-const RUNNER = path.join(ROOT, "test", "fixtures", "runner.py");
+const STIGMER = stigmerBinary();
 const AT_ONCE = 20;
 const ROUNDS = process.argv.includes("--quick") ? 1 : 5;
 const COMMAND_TIMEOUT_MS = 120_000;
@@ -51,8 +54,7 @@ function runnersOf(home: string): number[] {
     .filter((entry) => /^\d+$/.test(entry))
     .filter((entry) => {
       try {
-        const state = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.[0];
-        return state !== "Z" && readFileSync(`/proc/${entry}/environ`, "utf8").includes(marker);
+        return !isGone(Number(entry)) && readFileSync(`/proc/${entry}/environ`, "utf8").includes(marker);
       } catch {
         return false;
       }
@@ -60,46 +62,28 @@ function runnersOf(home: string): number[] {
     .map(Number);
 }
 
-/** Nearest-rank percentile of wall times, in ms. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function formatMs(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 async function main(): Promise<number> {
   if (!existsSync(STIGMER)) throw new Error(`${STIGMER} is missing: run npm run build, or set STIGMER_BIN.`);
   if (!existsSync("/proc")) throw new Error("Counting runner processes needs /proc (Linux).");
-  const home = mkdtempSync(path.join(tmpdir(), "stigmer-bench-concurrency-"));
-  let daemon: DevDaemon | null = null;
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !name.startsWith("STIGMER_") && !name.startsWith("FIXTURE_") && !name.startsWith("TEMPORAL_") && !name.endsWith("_API_KEY")) env[name] = value;
-  }
-  const cleanUp = async () => {
-    await run(["local", "stop", "--timeout", "2s"], env);
-    for (const pid of runnersOf(home)) process.kill(pid, "SIGKILL");
-    await daemon?.stop();
-    rmSync(home, { recursive: true, force: true });
-  };
-  process.once("SIGINT", () => void cleanUp().then(() => process.exit(130)));
+  const home = freshDir("concurrency-home");
+  const env = cleanEnv();
+  // On the way out, Ctrl-C included: the supervisor stopped, and any runner it left behind.
+  onCleanUp(() => {
+    spawnSync(STIGMER, ["local", "stop", "--timeout", "2s"], { env, stdio: "ignore", timeout: 30_000 });
+    for (const pid of runnersOf(home)) signalProcess(pid, "SIGKILL");
+  });
+  let daemon: DevDaemonProcess | null = null;
   try {
-    daemon = await startDevDaemon({ services: ["", TEMPORAL_HEALTH_SERVICE] });
+    daemon = await startDevDaemonProcess(env);
     Object.assign(env, {
       STIGMER_HOME: home,
       STIGMER_BACKEND_ENDPOINT: daemon.endpoint,
       TEMPORAL_SERVICE_ADDRESS: daemon.endpoint,
       STIGMER_TEMPORAL: "off",
       STIGMER_NO_KEYRING: "1",
-      ANTHROPIC_API_KEY: "sk-ant-bench-not-a-real-key-0000",
-      NO_COLOR: "1",
+      ANTHROPIC_API_KEY: FAKE_KEY,
     });
-    const started = await run(["local", "start", "--detach", "--runner", RUNNER], env);
+    const started = await run(["local", "start", "--detach", "--runner", FIXTURE_RUNNER], env);
     if (started.code !== 0) throw new Error(`stigmer local start --detach failed:\n${started.output}`);
 
     const restarts: Run[] = [];
@@ -119,20 +103,29 @@ async function main(): Promise<number> {
 
     const failed = [...restarts, ...statuses].filter((result) => result.code !== 0);
     console.log(`stigmer local restart / status, ${AT_ONCE} at once, ${ROUNDS} round${ROUNDS > 1 ? "s" : ""} (${STIGMER})\n`);
-    console.log("| command | runs | failed | p50 | p99 |");
-    console.log("|---|---:|---:|---:|---:|");
-    for (const [name, results] of [["restart", restarts], ["status --json", statuses]] as const) {
+    const timing = ([name, results]: [string, Run[]]) => {
       const times = results.map((result) => result.ms);
-      console.log(`| ${name} | ${results.length} | ${results.filter((result) => result.code !== 0).length} | ${formatMs(percentile(times, 50))} | ${formatMs(percentile(times, 99))} |`);
-    }
-    console.log(`\n| correctness | value | expected |`);
-    console.log("|---|---:|---:|");
-    console.log(`| runner processes alive at the end | ${alive.length} | 1 |`);
-    console.log(`| restarts counted by status | ${report?.runner.restarts ?? "?"} | ${ROUNDS * AT_ONCE} |`);
+      return [name, `${results.length}`, `${results.filter((result) => result.code !== 0).length}`, formatMs(percentile(times, 50)), formatMs(percentile(times, 99))];
+    };
+    console.log(markdownTable(["command", "runs", "failed", "p50", "p99"], [timing(["restart", restarts]), timing(["status --json", statuses])]));
+    console.log();
+    console.log(
+      markdownTable(
+        ["correctness", "value", "expected"],
+        [
+          ["runner processes alive at the end", `${alive.length}`, "1"],
+          ["restarts counted by status", `${report?.runner.restarts ?? "?"}`, `${ROUNDS * AT_ONCE}`],
+        ],
+      ),
+    );
     if (failed.length) console.log(`\nFirst failure:\n${failed[0]!.output}`);
     return alive.length === 1 && failed.length === 0 && report?.runner.restarts === ROUNDS * AT_ONCE ? 0 : 1;
   } finally {
-    await cleanUp();
+    try {
+      await daemon?.stop();
+    } finally {
+      cleanUp();
+    }
   }
 }
 

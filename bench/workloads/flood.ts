@@ -1,0 +1,137 @@
+// Flood: 100,000 lines of 1,000 bytes (100 MB), each written with one write(2) by the runner (bench/fixtures/flood.py,
+// PYTHONUNBUFFERED=1), through stigmer's background supervisor (`local start --detach --restart never`, no daemon)
+// into agent-runner.log, with the redactor on: a key is set, and the runner prints it once, which the log must show
+// as [REDACTED]. Timed from the runner's own stamp right before its first flood line (CLOCK_REALTIME) until the bench
+// sees the whole flood in the file (its size, polled every 5 ms); the file is then checked byte for byte. The
+// supervisor's start-up is not in it: the runner waits for a go file, created once the bench samples the supervisor.
+// Floor: `python3 flood.py | cat > file`, timed the same way: a pipe and a process that copies it into a file, the
+// least a supervisor that captures output does. Target: ≤ 1.3× the floor; peak RSS ≤ 60 MiB.
+import { rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { FAKE_KEY, fileSize, FLOOD_RUNNER, floodBytes, READY_LINE, readStamp, verifyFlood, type Flood } from "../harness/fixtures.ts";
+import { formatMiB, formatMs, MiB } from "../harness/format.ts";
+import { freePort } from "../harness/ports.ts";
+import { cpuTimeMs, PSS_EVERY, SAMPLE_MS, samplePeaks, type Peaks } from "../harness/proc.ts";
+import {
+  exitWithin,
+  freshDir,
+  groupExists,
+  signalProcess,
+  startInGroup,
+  STOP_TIMEOUT_MS,
+  TRIAL_TIMEOUT_MS,
+  until,
+  wallClockMs,
+} from "../harness/processes.ts";
+import { floorRunnerEnv, type Setup } from "../harness/setup.ts";
+import { startBackground, stopBackground } from "../harness/stigmer.ts";
+import { inTurns, summarize } from "../harness/stats.ts";
+import { row, type WorkloadResult } from "../harness/table.ts";
+
+const TRIALS = { full: 5, quick: 1 };
+const LINES = 100_000;
+const LINE_BYTES = 1_000;
+const TARGET_RATIO = 1.3;
+const TARGET_PEAK_RSS = 60 * MiB;
+/** How often the bench looks at the file's size: the time measured is late by up to this much, alike for both. */
+const SIZE_POLL_MS = 5;
+
+/** The runner's settings: where its go file and its start stamp are. */
+function floodEnv(dir: string): Record<string, string> {
+  return {
+    BENCH_FLOOD_LINES: String(LINES),
+    BENCH_FLOOD_LINE_BYTES: String(LINE_BYTES),
+    BENCH_FLOOD_GO: path.join(dir, "go"),
+    BENCH_FLOOD_STARTED: path.join(dir, "started"),
+  };
+}
+
+/**
+ * Lets the runner go and waits until `file` holds the whole flood; returns the ms from the runner's first flood line
+ * until then, and the runner's pid.
+ */
+async function floodOnce(dir: string, file: string, flood: Flood, what: string): Promise<{ ms: number; runnerPid: number }> {
+  writeFileSync(path.join(dir, "go"), "");
+  await until(`${what}: ${floodBytes(flood)} bytes in ${file}`, TRIAL_TIMEOUT_MS, () => fileSize(file) >= floodBytes(flood), SIZE_POLL_MS);
+  const allInMs = wallClockMs();
+  const started = readStamp(path.join(dir, "started"));
+  if (!started) throw new Error(`${what}: the runner left no start stamp`);
+  verifyFlood(file, flood, what);
+  return { ms: allInMs - Number(started.ns) / 1e6, runnerPid: started.pid };
+}
+
+async function stigmerTrial(setup: Setup, closedEndpoint: string): Promise<{ ms: number; peaks: Peaks }> {
+  const dir = freshDir("flood-stigmer");
+  const flood: Flood = { head: `${READY_LINE}key [REDACTED]\n`, lines: LINES, lineBytes: LINE_BYTES };
+  const { background } = await startBackground(setup, {
+    endpoint: closedEndpoint,
+    waitDaemon: false,
+    runner: FLOOD_RUNNER,
+    extraArgs: ["--restart", "never", "--log-max-size", "1GiB"],
+    runnerEnv: floodEnv(dir),
+  });
+  try {
+    const cpuBefore = cpuTimeMs(background.supervisorPid) ?? 0;
+    const sampler = samplePeaks(background.supervisorPid);
+    const { ms } = await floodOnce(dir, path.join(background.home, "logs", "agent-runner.log"), flood, "stigmer's runner log");
+    const peaks = sampler.stop();
+    return { ms, peaks: { ...peaks, cpuMs: peaks.cpuMs - cpuBefore } };
+  } finally {
+    await stopBackground(setup, background);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function pipeTrial(setup: Setup): Promise<number> {
+  const dir = freshDir("flood-pipe");
+  const file = path.join(dir, "flood.log");
+  const flood: Flood = { head: `${READY_LINE}key ${FAKE_KEY}\n`, lines: LINES, lineBytes: LINE_BYTES };
+  // The runner gets the key as stigmer would hand it over; nothing redacts it here.
+  const env = floorRunnerEnv(setup, { ...floodEnv(dir), STIGMER_LLM_API_KEY: FAKE_KEY });
+  const what = "python3 flood.py | cat > file";
+  const started = startInGroup("bash", ["-c", '"$0" "$1" | cat > "$2"', setup.python, FLOOD_RUNNER, file], { env, cwd: dir });
+  try {
+    const { ms, runnerPid } = await floodOnce(dir, file, flood, what);
+    // The runner stays up once done, like a real one. SIGTERM to it alone (bash would die of its own): it exits 0,
+    // then cat at the end of the pipe, then bash with cat's 0; nothing of the group may be left.
+    signalProcess(runnerPid, "SIGTERM");
+    const exit = await exitWithin(started, STOP_TIMEOUT_MS, `${what} after SIGTERM to the runner`);
+    if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal} after SIGTERM to the runner, not 0`);
+    await until(`${what}: its process group gone`, STOP_TIMEOUT_MS, () => !groupExists(started.pid));
+    return ms;
+  } finally {
+    // Whatever is left of the group after a failure is killed on the way out.
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchFlood(setup: Setup, quick: boolean): Promise<WorkloadResult> {
+  const closedEndpoint = `127.0.0.1:${await freePort()}`;
+  const stigmer: number[] = [];
+  const peaks: Peaks[] = [];
+  const pipe: number[] = [];
+  const runStigmer = async () => {
+    const trial = await stigmerTrial(setup, closedEndpoint);
+    stigmer.push(trial.ms);
+    peaks.push(trial.peaks);
+  };
+  const runPipe = async () => void pipe.push(await pipeTrial(setup));
+  await inTurns([runStigmer, runPipe], quick ? TRIALS.quick : TRIALS.full);
+  const floor = summarize(pipe);
+  const label = `${LINES.toLocaleString("en-US")} lines of ${LINE_BYTES.toLocaleString("en-US")} bytes, one write each`;
+  return {
+    rows: [
+      row(`flood (${label}) through the background supervisor into agent-runner.log, redactor on: first line until all in the file`, stigmer, formatMs, "runs", {
+        kind: "ratio",
+        floor,
+        maxRatio: TARGET_RATIO,
+      }),
+      row("floor: `python3 flood.py | cat > file`, the same span", floor, formatMs, "runs", { kind: "floor" }),
+      row("background supervisor CPU time (user + system) during the flood", peaks.map((p) => p.cpuMs), formatMs, "runs"),
+      row("background supervisor peak RSS (VmHWM), start-up and flood", peaks.map((p) => p.rss), formatMiB, "runs", { kind: "at most", max: TARGET_PEAK_RSS }),
+      row(`background supervisor peak RssAnon during the flood (largest sample, every ${SAMPLE_MS} ms)`, peaks.map((p) => p.anon), formatMiB, "runs"),
+      row(`background supervisor peak PSS during the flood (largest sample, every ${SAMPLE_MS * PSS_EVERY} ms)`, peaks.map((p) => p.pss), formatMiB, "runs"),
+    ],
+    notes: [],
+  };
+}

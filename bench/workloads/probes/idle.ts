@@ -1,0 +1,125 @@
+// Probes, idle: where an idle supervisor's memory and CPU go on Bun. Small programs, each compiled the way build.ts
+// compiles stigmer, each doing one thing a supervisor does at rest, are left idle side by side; after 10 s (2 s with
+// --quick) their RSS, RssAnon, RssFile and PSS, then their CPU time over 60 s (3 s). The floor is the bare program
+// (a timer): the differences to it are what each API costs at rest. Three of them show the ways the resident
+// supervisor could check a serving daemon all day (the dev daemon, examples/dev-daemon.ts): a bare TCP connect, a
+// grpc-js Health/Check on one long-lived channel, and the same check on a new channel each time. No target.
+import path from "node:path";
+import { compileProgram } from "../../harness/compile.ts";
+import { ROOT } from "../../harness/fixtures.ts";
+import { formatMiB, formatMs, formatPercent, markdownTable, seconds } from "../../harness/format.ts";
+import { cpuTimeMs, memoryOf, statusBytes } from "../../harness/proc.ts";
+import { cleanEnv } from "../../harness/setup.ts";
+import { freshDir, signalGroup, sleep, startInGroup, untrackGroup } from "../../harness/processes.ts";
+
+const SIZES = { full: { settleMs: 10_000, cpuWindowMs: 60_000 }, quick: { settleMs: 2_000, cpuWindowMs: 3_000 } };
+
+interface Probe {
+  name: string;
+  /** The program. `SCRATCH` is a directory it may create sockets in; `ENDPOINT` the serving dev daemon's host:port. */
+  source: string;
+}
+
+const KEEP_ALIVE = "setInterval(() => {}, 5000);";
+const NODE_SPAWN = `import { spawn } from "node:child_process";
+const child = spawn("sleep", ["100000"], { stdio: ["ignore", "pipe", "pipe"] });
+child.stdout.on("data", () => {}); child.stderr.on("data", () => {}); child.on("exit", () => {});`;
+const BUN_SPAWN = `const child = Bun.spawn(["sleep", "100000"], { stdio: ["ignore", "pipe", "pipe"] });
+(async () => { for await (const _ of child.stdout) {} })(); (async () => { for await (const _ of child.stderr) {} })();`;
+const NODE_LISTEN = `import { createServer } from "node:net";
+createServer((socket) => socket.end()).listen(SCRATCH + "/node-" + process.pid + ".sock");`;
+const BUN_LISTEN = `Bun.listen({ unix: SCRATCH + "/bun-" + process.pid + ".sock", socket: { data(socket) { socket.end(); } } });`;
+// Port 1 on 127.0.0.1: nothing listens, as with a daemon that is down.
+const NODE_CONNECT = `import { connect } from "node:net";
+setInterval(() => { const socket = connect({ host: "127.0.0.1", port: 1 }); socket.on("error", () => socket.destroy()); }, 5000);`;
+const BUN_CONNECT = `setInterval(() => { Bun.connect({ hostname: "127.0.0.1", port: 1, socket: { data() {}, connectError() {} } }).catch(() => {}); }, 5000);`;
+
+// The daemon checks: the first at once (the --quick window is shorter than 5 s), then every 5 s. A check that does
+// not find the daemon serving ends the probe with 1, which fails the run.
+const HOST_PORT = `const [HOST, PORT] = [ENDPOINT.slice(0, ENDPOINT.lastIndexOf(":")), Number(ENDPOINT.slice(ENDPOINT.lastIndexOf(":") + 1))];`;
+const TCP_TO_DAEMON = `${HOST_PORT}
+const check = () => Bun.connect({ hostname: HOST, port: PORT, socket: { open(socket) { socket.end(); }, data() {}, error() {} } })
+  .catch(() => process.exit(1));
+check(); setInterval(check, 5000);`;
+/** grpc.health.v1 Health/Check for service "": an empty request; SERVING is field 1 = 1, the two bytes 08 01. */
+function grpcHealth(grpcModule: string, channel: "one" | "new each time"): string {
+  const call = `client.makeUnaryRequest("/grpc.health.v1.Health/Check", () => Buffer.alloc(0), (bytes) => bytes, {}, { deadline: Date.now() + 2000 },
+    (error, response) => { if (error || !response || !Buffer.from([8, 1]).equals(response)) process.exit(1); ${channel === "one" ? "" : "client.close();"} })`;
+  const body =
+    channel === "one"
+      ? `const client = new grpc.Client(ENDPOINT, grpc.credentials.createInsecure());\nconst check = () => ${call};`
+      : `const check = () => { const client = new grpc.Client(ENDPOINT, grpc.credentials.createInsecure()); ${call}; };`;
+  return `import * as grpc from ${grpcModule};\n${body}\ncheck(); setInterval(check, 5000);`;
+}
+
+function probes(): Probe[] {
+  const grpc = JSON.stringify(path.join(ROOT, "node_modules", "@grpc", "grpc-js"));
+  return [
+    { name: "bare: a timer every 5 s", source: KEEP_ALIVE },
+    { name: "node:child_process spawn, output piped", source: `${NODE_SPAWN}\n${KEEP_ALIVE}` },
+    { name: "Bun.spawn, output piped", source: `${BUN_SPAWN}\n${KEEP_ALIVE}` },
+    { name: "node:net Unix socket server", source: `${NODE_LISTEN}\n${KEEP_ALIVE}` },
+    { name: "Bun.listen Unix socket server", source: `${BUN_LISTEN}\n${KEEP_ALIVE}` },
+    { name: "node:net connect every 5 s (closed port)", source: NODE_CONNECT },
+    { name: "Bun.connect every 5 s (closed port)", source: BUN_CONNECT },
+    { name: "node:dns lookup('localhost') every 5 s", source: `import { lookup } from "node:dns/promises";\nsetInterval(() => void lookup("localhost", { all: true }), 5000);` },
+    { name: "Bun.dns.lookup('localhost') every 5 s", source: `setInterval(() => void Bun.dns.lookup("localhost"), 5000);` },
+    { name: "import @grpc/grpc-js, nothing else", source: `void import(${grpc});\n${KEEP_ALIVE}` },
+    { name: "stigmer's mix: node:child_process + node:net server + Bun.connect every 5 s", source: `${NODE_SPAWN}\n${NODE_LISTEN}\n${BUN_CONNECT}` },
+    { name: "all Bun-native: Bun.spawn + Bun.listen + Bun.connect every 5 s", source: `${BUN_SPAWN}\n${BUN_LISTEN}\n${BUN_CONNECT}` },
+    { name: "daemon check (a): Bun.connect to the serving daemon's port every 5 s, closed at once", source: TCP_TO_DAEMON },
+    { name: "daemon check (b): grpc-js Health/Check every 5 s, one long-lived channel", source: grpcHealth(grpc, "one") },
+    { name: "daemon check (c): grpc-js Health/Check every 5 s, a new channel each time, closed after", source: grpcHealth(grpc, "new each time") },
+  ];
+}
+
+export async function probeIdle(quick: boolean, daemonEndpoint: string): Promise<string> {
+  const sizes = quick ? SIZES.quick : SIZES.full;
+  const dir = freshDir("probes-idle");
+  const list = probes();
+  const compileBegan = performance.now();
+  const binaries: string[] = [];
+  for (const [index, probe] of list.entries()) {
+    const source = `const SCRATCH = ${JSON.stringify(dir)};\nconst ENDPOINT = ${JSON.stringify(daemonEndpoint)};\n${probe.source}\n`;
+    binaries.push(await compileProgram(dir, `probe-${index}`, source, "stigmer"));
+  }
+  console.log(`idle probes: ${list.length} programs compiled in ${formatMs(performance.now() - compileBegan)}`);
+  const running = binaries.map((binary) => startInGroup(binary, [], { env: cleanEnv(), cwd: dir }));
+  try {
+    await sleep(sizes.settleMs);
+    const readings = running.map((probe, index) => {
+      const memory = memoryOf(probe.pid);
+      const file = statusBytes(probe.pid, "RssFile");
+      const cpuBefore = cpuTimeMs(probe.pid);
+      if (!memory || file === null || cpuBefore === null) throw new Error(`probe "${list[index]!.name}" exited while settling`);
+      return { ...memory, file, cpuBefore };
+    });
+    const windowBegan = performance.now();
+    await sleep(sizes.cpuWindowMs);
+    const windowMs = performance.now() - windowBegan;
+    const cpuPercents = running.map((probe, index) => {
+      const after = cpuTimeMs(probe.pid);
+      if (after === null || probe.child.exitCode !== null) throw new Error(`probe "${list[index]!.name}" exited while idle (exit ${probe.child.exitCode})`);
+      return ((after - readings[index]!.cpuBefore) / windowMs) * 100;
+    });
+    const bare = readings[0]!.rss;
+    const rows = list.map((probe, index) => {
+      const { rss, anon, file, pss } = readings[index]!;
+      const delta = index === 0 ? "—" : `${rss >= bare ? "+" : "−"}${formatMiB(Math.abs(rss - bare))}`;
+      return [probe.name, formatMiB(rss), delta, formatMiB(anon), formatMiB(file), formatMiB(pss), formatPercent(cpuPercents[index]!)];
+    });
+    const header = [`program (compiled, idle; after ${seconds(sizes.settleMs)})`, "VmRSS", "vs bare", "RssAnon", "RssFile", "PSS", `CPU over ${seconds(sizes.cpuWindowMs)}, % of one core`];
+    return [
+      markdownTable(header, rows),
+      "",
+      `CPU time is user + system from /proc/<pid>/stat, in clock ticks (10 ms): over ${seconds(sizes.cpuWindowMs)} one tick is ${formatPercent(1000 / sizes.cpuWindowMs)}.`,
+      `The daemon checks (a)–(c) ask examples/dev-daemon.ts at ${daemonEndpoint}: once at start, then every 5 s; a check that fails ends the probe, which fails the run.`,
+    ].join("\n");
+  } finally {
+    for (const probe of running) {
+      signalGroup(probe.pid, "SIGKILL");
+      await probe.exited;
+      untrackGroup(probe.pid);
+    }
+  }
+}

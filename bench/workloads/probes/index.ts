@@ -1,0 +1,26 @@
+// `bun bench/run.ts --probes [--quick]`: where stigmer's idle memory and CPU, and its start-up time, go on Bun, from
+// small compiled programs (bench/workloads/probes/idle.ts, startup.ts). Two tables; no targets.
+import { startDevDaemonProcess } from "../../harness/dev-daemon.ts";
+import { formatMs } from "../../harness/format.ts";
+import { cleanEnv } from "../../harness/setup.ts";
+import { probeIdle } from "./idle.ts";
+import { probeStartUp } from "./startup.ts";
+
+export async function runProbes(quick: boolean): Promise<void> {
+  const began = performance.now();
+  console.log(`probes (${quick ? "--quick" : "full"}), Bun ${Bun.version}`);
+  const startUp = await probeStartUp(quick);
+  const daemon = await startDevDaemonProcess(cleanEnv());
+  let idle: string;
+  try {
+    idle = await probeIdle(quick, daemon.endpoint);
+  } finally {
+    await daemon.stop();
+  }
+  console.log();
+  console.log(idle);
+  console.log();
+  console.log(startUp);
+  console.log();
+  console.log(`Probes finished in ${formatMs(performance.now() - began)}.`);
+}
