@@ -46,17 +46,15 @@ function gitCommit(): string {
 }
 
 const commit = gitCommit();
-/** The commands' entry point; in the binary it sits beside the main one, named after its path under src/. */
-const CLI_ENTRY_SOURCE = "src/cli/run.ts";
-const CLI_ENTRY_COMPILED = "./cli/run.js";
+/** The entry points src/main.ts loads by path (see there); in the binary each sits beside it, named after its path under src/. */
+const SECOND_ENTRIES = { cli: "cli/run", supervisor: "lifecycle/supervisor/background" };
 const date = new Date().toISOString();
 
 async function compile(target: Target, outfile: string): Promise<void> {
   mkdirSync(path.dirname(outfile), { recursive: true });
   const addon = keyringAddonPath(target);
   const result = await Bun.build({
-    // Two entry points, so that the first one (which answers --version) does not hold the commands' bytecode.
-    entrypoints: ["src/main.ts", CLI_ENTRY_SOURCE],
+    entrypoints: ["src/main.ts", ...Object.values(SECOND_ENTRIES).map((entry) => `src/${entry}.ts`)],
     compile: {
       // This machine's target is built by the running Bun itself; the others' runtimes come from the npm registry.
       ...(isHost(target) ? {} : { target: target.bunTarget }),
@@ -69,7 +67,7 @@ async function compile(target: Target, outfile: string): Promise<void> {
     minify: true,
     bytecode: true,
     sourcemap: "none",
-    define: { STIGMER_BUILD: JSON.stringify({ commit, date, target: target.runtime }), STIGMER_CLI_ENTRY: JSON.stringify(CLI_ENTRY_COMPILED) },
+    define: { STIGMER_BUILD: JSON.stringify({ commit, date, target: target.runtime }), STIGMER_ENTRIES: JSON.stringify(Object.fromEntries(Object.entries(SECOND_ENTRIES).map(([name, entry]) => [name, `./${entry}.js`]))) },
   });
   if (!result.success) {
     for (const message of result.logs) console.error(message);

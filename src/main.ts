@@ -3,12 +3,15 @@
 import { VERSION } from "./version.ts";
 
 /**
- * Where the commands live. A compiled binary holds them as a second entry point beside this one
- * (build.ts sets the path): a binary whose entry module held the whole CLI would load all of its
- * bytecode, ~9 ms, even for `--version`. From the source, it is the module itself.
+ * The modules main loads by path. A compiled binary holds each as an entry point of its own beside
+ * this one (build.ts sets their paths), because the bundler hoists every `node:` import of a bundle
+ * to its top: one bundle would make `--version` load all the commands' bytecode (~9 ms), and the
+ * background supervisor, which lives all day, every built-in module any command uses (~2 MiB).
+ * From the source, they are the modules themselves.
  */
-declare const STIGMER_CLI_ENTRY: string | undefined;
-const CLI_ENTRY = typeof STIGMER_CLI_ENTRY === "string" ? STIGMER_CLI_ENTRY : "./cli/run.ts";
+declare const STIGMER_ENTRIES: { cli: string; supervisor: string } | undefined;
+const ENTRIES =
+  typeof STIGMER_ENTRIES === "object" ? STIGMER_ENTRIES : { cli: "./cli/run.ts", supervisor: "./lifecycle/supervisor/background.ts" };
 
 async function main(argv: string[]): Promise<void> {
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
@@ -16,7 +19,13 @@ async function main(argv: string[]): Promise<void> {
     console.log(`stigmer ${VERSION}`);
     return;
   }
-  const { runCli }: typeof import("./cli/run.ts") = await import(CLI_ENTRY);
+  // What `start --detach` runs (SUPERVISE_COMMAND in lifecycle/supervisor/detach.ts): without the commands.
+  if (argv.length === 2 && argv[0] === "local" && argv[1] === "__supervise") {
+    const { superviseDetached }: typeof import("./lifecycle/supervisor/background.ts") = await import(ENTRIES.supervisor);
+    process.exitCode = await superviseDetached();
+    return;
+  }
+  const { runCli }: typeof import("./cli/run.ts") = await import(ENTRIES.cli);
   process.exitCode = await runCli(argv);
 }
 

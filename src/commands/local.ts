@@ -10,7 +10,6 @@ export default defineCommand({
     logs: () => import("./local/logs.ts").then((module) => module.default),
     "install-service": () => import("./local/install-service.ts").then((module) => module.default),
     "uninstall-service": () => import("./local/uninstall-service.ts").then((module) => module.default),
-    __supervise: () => import("./local/supervise.ts").then((module) => module.default),
     "__health-checks": () => import("./local/health-checks.ts").then((module) => module.default),
   },
 });

@@ -6,9 +6,8 @@
 // go to a process started when the first is needed (or ahead, while a component starts), kept
 // while calls keep coming, and ended after IDLE_MS without one: at rest, the supervisor holds no
 // gRPC code and no HTTP/2 connection.
-import { spawn, type ChildProcessByStdio } from "node:child_process";
-import type { Readable, Writable } from "node:stream";
 import { selfCommand } from "../platform/self.ts";
+import { startChild, type Child } from "../platform/spawn.ts";
 import { cancelledCheck, checkResult, type CheckOnce, type DaemonCheck } from "./check.ts";
 import { LineSplitter, parseAnswer, type CheckerRequest } from "./checker-protocol.ts";
 import { noAnswerWithin } from "./tcp.ts";
@@ -22,10 +21,8 @@ const IDLE_MS = 2_000;
 /** On top of a call's own deadline: the process may have to start and load gRPC first. */
 const START_ALLOWANCE_MS = 10_000;
 
-type CheckerProcess = ChildProcessByStdio<Writable, Readable, null>;
-
 interface Pending {
-  child: CheckerProcess;
+  child: Child;
   endpoint: string;
   resolve(check: DaemonCheck): void;
 }
@@ -39,7 +36,9 @@ export interface HealthCheckerOptions {
 export class HealthChecker {
   readonly #command: { command: string; args: string[] };
   readonly #idleMs: number;
-  #process: CheckerProcess | null = null;
+  #process: Child | null = null;
+  /** Those whose exit has been seen: their pid may already name another process. */
+  readonly #exited = new WeakSet<Child>();
   #idleTimer: NodeJS.Timeout | null = null;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
@@ -103,27 +102,38 @@ export class HealthChecker {
     if (this.#process) this.#end(this.#process);
   }
 
-  #ensureProcess(): CheckerProcess {
+  #ensureProcess(): Child {
     if (this.#process) return this.#process;
-    const child: CheckerProcess = spawn(this.#command.command, this.#command.args, { stdio: ["pipe", "pipe", "ignore"], windowsHide: true });
+    const child = startChild(this.#command.command, this.#command.args, { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
     this.#process = child;
-    const lines = new LineSplitter();
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      for (const line of lines.push(chunk)) {
-        const answer = parseAnswer(line);
-        if (answer) this.#pending.get(answer.id)?.resolve(answer.check);
-      }
+    void this.#readAnswers(child);
+    void child.exited.then((exit) => {
+      this.#exited.add(child);
+      const why = exit.startError ? `did not start: ${exit.startError.message}` : `exited (${exit.signal ?? `code ${exit.code}`})`;
+      this.#failAll(child, `the health checker ${why}`);
     });
-    // A write after the process died: its exit below answers the calls.
-    child.stdin.on("error", () => {});
-    child.on("error", (error) => this.#failAll(child, `the health checker did not start: ${error.message}`));
-    child.on("exit", (code, signal) => this.#failAll(child, `the health checker exited (${signal ?? `code ${code}`})`));
     return child;
   }
 
-  #send(child: CheckerProcess, request: CheckerRequest): void {
-    if (!child.stdin.destroyed) child.stdin.write(`${JSON.stringify(request)}\n`);
+  async #readAnswers(child: Child): Promise<void> {
+    if (!child.stdout) return;
+    const lines = new LineSplitter();
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of child.stdout) {
+        for (const line of lines.push(decoder.decode(chunk, { stream: true }))) {
+          const answer = parseAnswer(line);
+          if (answer) this.#pending.get(answer.id)?.resolve(answer.check);
+        }
+      }
+    } catch {
+      // The pipe broke: the process's exit answers the calls still pending.
+    }
+  }
+
+  /** A write after the process died is dropped (see spawn.ts): its exit answers the calls. */
+  #send(child: Child, request: CheckerRequest): void {
+    child.stdin?.write(`${JSON.stringify(request)}\n`);
   }
 
   #armIdleTimer(): void {
@@ -134,14 +144,20 @@ export class HealthChecker {
   }
 
   /** Closing its input ends it; a kill as well, for one that is stuck. */
-  #end(child: CheckerProcess): void {
+  #end(child: Child): void {
     if (this.#process === child) this.#process = null;
-    child.stdin.end();
-    child.kill("SIGKILL");
+    child.stdin?.end();
+    if (child.pid > 0 && !this.#exited.has(child)) {
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
     this.#failAll(child, "the health checker was ended");
   }
 
-  #failAll(child: CheckerProcess, why: string): void {
+  #failAll(child: Child, why: string): void {
     if (this.#process === child) this.#process = null;
     for (const pending of [...this.#pending.values()]) if (pending.child === child) pending.resolve(checkResult(pending.endpoint, "unreachable", why));
   }

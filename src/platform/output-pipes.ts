@@ -1,11 +1,8 @@
-import { spawn, spawnSync } from "node:child_process";
 import { constants, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { closeQuietly } from "../lifecycle/control/state-dir.ts";
-
-/** A child's output as the supervisor reads it: a Node `Readable` and a web `ReadableStream` both are. */
-export type OutputStream = AsyncIterable<Uint8Array>;
+import { runToEnd, startChild, type OutputStream } from "./spawn.ts";
 
 /** A child's stdout and stderr as real pipes: the ends to hand to `spawn`, and the streams to read. */
 export interface OutputPipes {
@@ -53,8 +50,7 @@ class FifoSupply {
     const dir = privateDir();
     if (!dir) return this.giveUp();
     const names = fifoNames(dir);
-    const made = spawnSync("mkfifo", ["-m", "600", ...names], { stdio: "ignore" });
-    if (made.status !== 0) {
+    if (runToEnd("mkfifo", ["-m", "600", ...names], { stdout: "ignore" }).status !== 0) {
       removeQuietly(dir);
       return this.giveUp();
     }
@@ -67,14 +63,12 @@ class FifoSupply {
     if (!dir) return;
     this.preparing = true;
     const names = fifoNames(dir);
-    const child = spawn("mkfifo", ["-m", "600", ...names], { stdio: "ignore" });
-    const finish = (ok: boolean) => {
+    const child = startChild("mkfifo", ["-m", "600", ...names], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    void child.exited.then(({ code }) => {
       this.preparing = false;
-      if (!ok) return removeQuietly(dir);
+      if (code !== 0) return removeQuietly(dir);
       this.spare = openFifos(dir, names);
-    };
-    child.once("error", () => finish(false));
-    child.once("exit", (code) => finish(code === 0));
+    });
     // A supervisor on its way out must not wait for this.
     child.unref();
   }

@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { runToEnd } from "./spawn.ts";
 
 /** The fields of /proc/PID/stat that the supervisor needs (Linux only). */
 export interface ProcStat {
@@ -61,7 +61,7 @@ export function processStartToken(pid: number): string | null {
     return stat ? String(stat.startTime) : null;
   }
   if (process.platform === "win32") return null;
-  const result = spawnSync("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const result = runToEnd("ps", ["-o", "lstart=", "-p", String(pid)], { stdout: "text" });
   const text = result.status === 0 ? result.stdout.trim() : "";
   return text === "" ? null : text;
 }

@@ -1,8 +1,8 @@
 import { Buffer } from "node:buffer";
-import { spawn, type ChildProcess } from "node:child_process";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { findOnPath } from "./executables.ts";
+import { startChild } from "./spawn.ts";
 import { StigmerError } from "../cli/errors.ts";
 import { envPythonCandidates, osFamily, pathPythonCommands, venvPythonCandidates, type OsFamily } from "./paths.ts";
 
@@ -182,47 +182,37 @@ const DRAIN_MS = 200;
  * wrapper script, a shim) leaves nothing behind. `status` is null when it did not exit by itself
  * or could not be started.
  */
-export function runProbe(command: string, args: readonly string[], options: ProbeOptions): Promise<{ status: number | null; stdout: string }> {
+export async function runProbe(command: string, args: readonly string[], options: ProbeOptions): Promise<{ status: number | null; stdout: string }> {
   const ownGroup = process.platform !== "win32";
-  return new Promise((resolve) => {
-    let child: ChildProcess;
+  const env = options.env && Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const child = startChild(command, args, { cwd: options.cwd, env, detached: ownGroup, stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+  if (child.pid < 0) return { status: null, stdout: "" };
+  const end = () => (ownGroup ? endGroup(child.pid) : killQuietly(child.pid));
+  const chunks: Uint8Array[] = [];
+  const collected = (async () => {
     try {
-      child = spawn(command, [...args], { cwd: options.cwd, env: options.env, detached: ownGroup, windowsHide: true, stdio: ["ignore", "pipe", "ignore"] });
+      for await (const chunk of child.stdout!) chunks.push(chunk);
     } catch {
-      resolve({ status: null, stdout: "" });
-      return;
+      // The pipe broke: what came before it is what it said.
     }
-    const chunks: Buffer[] = [];
-    let status: number | null = null;
-    let settled = false;
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      clearTimeout(drain);
-      child.stdout?.destroy();
-      resolve({ status, stdout: Buffer.concat(chunks).toString("utf8") });
-    };
-    const end = () => {
-      if (ownGroup) endGroup(child.pid);
-      else child.kill("SIGKILL");
-    };
-    let drain: ReturnType<typeof setTimeout> | undefined;
-    const deadline = setTimeout(() => {
-      end();
-      status = null;
-      finish();
-    }, options.timeoutMs);
-    child.stdout!.on("data", (chunk: Buffer) => chunks.push(chunk));
-    child.once("error", finish);
-    child.once("exit", (code) => {
-      status = code;
-      // What it leaves behind goes with it; their end closes the pipe, and `close` follows.
-      if (ownGroup) endGroup(child.pid);
-      drain = setTimeout(finish, DRAIN_MS);
-    });
-    child.once("close", finish);
-  });
+  })();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), options.timeoutMs)));
+  const exit = await Promise.race([child.exited, timedOut]);
+  clearTimeout(timer);
+  // What it leaves behind goes with it (a wrapper's fork may hold the pipe open); then its output drains.
+  end();
+  await Promise.race([collected, new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
+  const stdout = Buffer.concat(chunks).toString("utf8");
+  return { status: exit === "timeout" ? null : exit.code, stdout };
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
 }
 
 function endGroup(leader: number | undefined): void {

@@ -1,19 +1,20 @@
 // The file and socket edges of the lifecycle, on a real temporary directory.
 import { afterEach, describe, expect, test } from "bun:test";
 import { closeSync, openSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import type { Server } from "node:net";
 import path from "node:path";
 import { StigmerError } from "../../src/cli/errors.ts";
-import { controlRequest, controlSocketPath, listenControl, type ControlRequest } from "../../src/lifecycle/control/control.ts";
+import { controlRequest } from "../../src/lifecycle/control/client.ts";
+import type { LocalServer } from "../../src/platform/listen.ts";
+import { controlSocketPath, listenControl, type ControlRequest } from "../../src/lifecycle/control/control.ts";
 import { lastLines } from "../../src/lifecycle/process/log-tail.ts";
 import { LogFile } from "../../src/lifecycle/process/logs.ts";
 import { homeLayout } from "../../src/lifecycle/control/state-dir.ts";
 import { parseState, readStateFile, writeStateFile } from "../../src/lifecycle/control/state-file.ts";
 import { cleanupAll, tempDir } from "../helpers.ts";
 
-const servers: Server[] = [];
+const servers: LocalServer[] = [];
 afterEach(async () => {
-  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+  for (const server of servers.splice(0)) server.close();
   cleanupAll();
 });
 
@@ -167,7 +168,7 @@ describe("control socket", () => {
     const layout = homeLayout(tempDir());
     const socket = controlSocketPath(layout);
     const results = await Promise.allSettled([1, 2, 3, 4].map(() => listenControl(socket, layout.home, handle)));
-    const won = results.filter((result) => result.status === "fulfilled") as PromiseFulfilledResult<Server>[];
+    const won = results.filter((result) => result.status === "fulfilled") as PromiseFulfilledResult<LocalServer>[];
     servers.push(...won.map((result) => result.value));
     expect(won).toHaveLength(1);
   });

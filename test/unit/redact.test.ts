@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cutLongLines, LineAssembler, lastLines } from "../../src/lifecycle/process/lines.ts";
+import { cutLongLines, LineAssembler, StreamTail } from "../../src/lifecycle/process/lines.ts";
 import { KEY_VARIABLES, secretValues } from "../../src/secrets/key-variables.ts";
 import { createRedactor, REDACTED } from "../../src/secrets/redact.ts";
 
@@ -207,14 +207,26 @@ describe("LineAssembler", () => {
   });
 });
 
-describe("lastLines", () => {
-  test("the last non-empty lines", () => {
-    expect(lastLines(Buffer.from("a\nb\n\nc\n"), 2)).toEqual(["b", "c"]);
-    expect(lastLines(Buffer.from("only\n"), 5)).toEqual(["only"]);
+describe("StreamTail", () => {
+  test("the last non-empty lines, over chunks", () => {
+    const tail = new StreamTail();
+    tail.push(Buffer.from("a\nb\n"));
+    tail.push(Buffer.from("\nc\n"));
+    expect(tail.lines(2)).toEqual(["b", "c"]);
+    expect(tail.lines(5)).toEqual(["a", "b", "c"]);
+    expect(new StreamTail().lines(3)).toEqual([]);
   });
 
-  test("reads only the end of a big buffer", () => {
-    const big = Buffer.from(`${"x".repeat(100_000)}\nlast one\n`);
-    expect(lastLines(big, 3)).toEqual(["last one"]);
+  test("keeps only the end: a line cut at the window's start is left out", () => {
+    const big = new StreamTail(64);
+    big.push(Buffer.from(`${"x".repeat(100_000)}\nlast one\n`));
+    expect(big.lines(3)).toEqual(["last one"]);
+    const chunked = new StreamTail(16);
+    for (const chunk of ["first line\n", "second\n", "third\n"]) chunked.push(Buffer.from(chunk));
+    // The last 16 bytes: "ne\nsecond\nthird\n"; "first line" is cut, so left out.
+    expect(chunked.lines(5)).toEqual(["second", "third"]);
+    const exact = new StreamTail(8);
+    exact.push(Buffer.from("1234567\n"));
+    expect(exact.lines(2)).toEqual(["1234567"]);
   });
 });

@@ -1,9 +1,10 @@
+import { createConnection } from "node:net";
 import { formatDuration } from "../../cli/duration.ts";
 import type { ResolvedKey } from "../../secrets/chain.ts";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
 import { isSameProcess, mayStillRun } from "../../platform/proc.ts";
 import { stigmerHome } from "../../platform/paths.ts";
-import { controlRequest, type ControlRequest, type ControlReply } from "./control.ts";
+import { checkControlSocket, type ControlOp, type ControlRequest } from "./control.ts";
 import { checkForStaleSupervisor } from "./stale.ts";
 import { homeLayout, type HomeLayout } from "./state-dir.ts";
 import type { SupervisorState } from "./state-file.ts";
@@ -12,6 +13,92 @@ import type { StatusReport } from "./status.ts";
 /** The commands that talk to a running supervisor: `status`, `stop`, `restart`. */
 export function currentLayout(env: NodeJS.ProcessEnv = process.env): HomeLayout {
   return homeLayout(stigmerHome(env));
+}
+
+/**
+ * `no-supervisor`: nothing took the connection until the deadline. `timeout`: it was taken but no
+ * answer came in time; `accepted` says whether the supervisor had queued the command (it may then
+ * still finish it, within the time it named) or not (then it never applies it).
+ */
+export type ControlReply =
+  | { kind: "answer"; result: unknown }
+  | { kind: "refused"; error: string }
+  | { kind: "no-supervisor" }
+  | { kind: "timeout"; accepted: boolean };
+
+/** Between attempts to reach a supervisor that is not listening yet or turned the connection away. */
+const RETRY_MS = 50;
+/** Beyond the time the supervisor named for a queued command, for the answer to travel. */
+const ANSWER_SLACK_MS = 1000;
+
+/**
+ * Sends one request to the supervisor at `socketPath` and waits for its answer, at most
+ * `respondWithinMs` unless the supervisor queues the command and names a later time. The request
+ * carries that deadline, so the supervisor never applies it after its caller gave up. Until the
+ * deadline, a socket that is not there yet or turns the connection away (a supervisor still
+ * starting, or at its connection cap) is tried again: callers ask only a supervisor recorded alive.
+ */
+export async function controlRequest(socketPath: string, request: ControlOp | ControlRequest, respondWithinMs: number): Promise<ControlReply> {
+  const deadline = Date.now() + respondWithinMs;
+  const message = `${JSON.stringify({ ...(typeof request === "string" ? { op: request } : request), deadline })}\n`;
+  let connected = false;
+  for (;;) {
+    checkControlSocket(socketPath);
+    const outcome = await attempt(socketPath, message, deadline, () => (connected = true));
+    if (outcome !== "try-again") return outcome;
+    if (Date.now() + RETRY_MS >= deadline) return connected ? { kind: "timeout", accepted: false } : { kind: "no-supervisor" };
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
+}
+
+/** One connection: the answer, or `try-again` when it ended before the supervisor said anything. */
+function attempt(socketPath: string, message: string, deadline: number, onConnect: () => void): Promise<ControlReply | "try-again"> {
+  return new Promise((resolve) => {
+    const socket = createConnection(socketPath);
+    let text = "";
+    let accepted = false;
+    let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = (reply: ControlReply | "try-again") => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(reply);
+    };
+    const waitUntil = (moment: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish({ kind: "timeout", accepted }), Math.max(0, moment - Date.now()));
+    };
+    waitUntil(deadline);
+    socket.setEncoding("utf8");
+    socket.once("connect", () => {
+      onConnect();
+      socket.write(message);
+    });
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+      for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n")) {
+        const line = text.slice(0, newline);
+        text = text.slice(newline + 1);
+        let reply: { ok?: boolean; result?: unknown; error?: string; accepted?: { answerBy?: unknown } };
+        try {
+          reply = JSON.parse(line);
+        } catch {
+          return finish({ kind: "refused", error: "unreadable answer" });
+        }
+        if (typeof reply.accepted?.answerBy === "number") {
+          accepted = true;
+          waitUntil(reply.accepted.answerBy + ANSWER_SLACK_MS);
+          continue;
+        }
+        return finish(reply.ok ? { kind: "answer", result: reply.result } : { kind: "refused", error: reply.error ?? "refused" });
+      }
+    });
+    const ended = () => finish(accepted ? { kind: "timeout", accepted } : "try-again");
+    socket.once("error", ended);
+    socket.once("close", ended);
+  });
 }
 
 /**

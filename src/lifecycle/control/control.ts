@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
 import type { KeySource, ResolvedKey } from "../../secrets/chain.ts";
 import { chmodSync, closeSync, lstatSync, openSync, rmSync, statSync, constants, type Stats } from "node:fs";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { StigmerError } from "../../cli/errors.ts";
+import { answersAt, listenLocal, type ConnectionHandler, type LocalConnection, type LocalServer } from "../../platform/listen.ts";
 import { ensurePrivateDir, type HomeLayout } from "./state-dir.ts";
 
 export type ControlOp = "status" | "restart" | "stop";
@@ -38,11 +37,20 @@ const MAX_SOCKET_PATH = 100;
  * state file, since its temp dir may not be the supervisor's.
  */
 export function controlSocketPath(layout: HomeLayout, platform: NodeJS.Platform = process.platform): string {
-  // The digest only when needed: node:crypto would cost the supervisor ~7 MiB for its whole life (bench --probes).
-  const digest = () => createHash("sha256").update(layout.home).digest("hex").slice(0, 16);
-  if (platform === "win32") return `\\\\.\\pipe\\stigmer-${digest()}`;
+  if (platform === "win32") return `\\\\.\\pipe\\stigmer-${homeDigest(layout.home)}`;
   if (Buffer.byteLength(layout.controlSocket) <= MAX_SOCKET_PATH) return layout.controlSocket;
-  return path.join(tmpdir(), `stigmer-${userInfo().uid}`, `${digest()}.sock`);
+  return path.join(tmpdir(), `stigmer-${userInfo().uid}`, `${homeDigest(layout.home)}.sock`);
+}
+
+/**
+ * 64 bits of FNV-1a over the home's path, in hex: enough to tell one user's homes apart, which is
+ * all the name has to do. It keeps nothing secret (a home's path can be guessed, whatever the
+ * hash), so not node:crypto, which the supervisor would load for its whole life (bench --probes).
+ */
+function homeDigest(home: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(home)) hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x100000001b3n);
+  return hash.toString(16).padStart(16, "0");
 }
 
 export function alreadyRunningError(home: string): StigmerError {
@@ -90,30 +98,29 @@ function lstatIfThere(file: string): Stats | null {
  * A socket file left by a dead supervisor answers no connection and is replaced; the check
  * and the replacement happen under a short-lived lock file, so two starts cannot both replace it.
  */
-export async function listenControl(socketPath: string, home: string, handle: ControlHandler): Promise<Server> {
+export async function listenControl(socketPath: string, home: string, handle: ControlHandler): Promise<LocalServer> {
   const windows = process.platform === "win32";
   if (!windows) {
     ensurePrivateDir(path.dirname(socketPath));
     checkControlSocket(socketPath);
   }
   for (let attempt = 0; attempt < 100; attempt++) {
-    const server = createControlServer(handle);
-    const error = await listen(server, socketPath);
-    if (!error) {
+    const bound = await listen(socketPath, handle);
+    if (!(bound instanceof Error)) {
       if (!windows) chmodSync(socketPath, 0o600);
-      return server;
+      return bound;
     }
+    const error: NodeJS.ErrnoException = bound;
     if (error.code !== "EADDRINUSE") {
       throw new StigmerError(`Cannot open the control socket ${socketPath}: ${error.message}.`, { cause: error });
     }
     if (windows) throw alreadyRunningError(home);
     checkIsSocket(socketPath);
     const replaced = await withReplaceLock(socketPath, async () => {
-      if (await answers(socketPath)) throw alreadyRunningError(home);
+      if (await answersAt(socketPath, 1000)) throw alreadyRunningError(home);
       rmSync(socketPath, { force: true });
-      const retry = createControlServer(handle);
-      const again = await listen(retry, socketPath);
-      if (again) return null;
+      const retry = await listen(socketPath, handle);
+      if (retry instanceof Error) return null;
       chmodSync(socketPath, 0o600);
       return retry;
     });
@@ -164,12 +171,21 @@ async function withReplaceLock<T>(socketPath: string, work: () => Promise<T | nu
   }
 }
 
-function listen(server: Server, socketPath: string): Promise<NodeJS.ErrnoException | null> {
-  return new Promise((resolve) => {
-    server.once("error", (error: NodeJS.ErrnoException) => resolve(error));
-    server.listen(socketPath, () => resolve(null));
-  });
+/** The server, or why it could not listen. Connections beyond MAX_CONNECTIONS are closed as they come. */
+function listen(socketPath: string, handle: ControlHandler): Promise<LocalServer | NodeJS.ErrnoException> {
+  let open = 0;
+  const accept = (connection: LocalConnection): ConnectionHandler => {
+    if (open >= MAX_CONNECTIONS) {
+      connection.destroy();
+      return TURNED_AWAY;
+    }
+    open += 1;
+    return serve(connection, handle, () => (open -= 1));
+  };
+  return listenLocal(socketPath, accept).catch((error: NodeJS.ErrnoException) => error);
 }
+
+const TURNED_AWAY: ConnectionHandler = { data() {}, closed() {} };
 
 /** Room for a request and the few keys `restart --reload-keys` hands over. */
 const MAX_REQUEST_BYTES = 16 * 1024;
@@ -182,27 +198,33 @@ export const MAX_CONNECTIONS = 64;
 /** A connection that has not sent a whole request by then is closed: idle ones would hold the cap. */
 export const REQUEST_WITHIN_MS = 2000;
 
-function createControlServer(handle: ControlHandler): Server {
-  const server = createServer((socket: Socket) => {
-    let buffer = "";
-    socket.setEncoding("utf8");
-    socket.setTimeout(REQUEST_WITHIN_MS, () => socket.destroy());
-    socket.on("error", () => socket.destroy());
-    socket.on("data", (chunk: string) => {
-      buffer += chunk;
-      const newline = buffer.indexOf("\n");
+/** Reads one request, a line of JSON, and answers it; `release` once the connection is over. */
+function serve(connection: LocalConnection, handle: ControlHandler, release: () => void): ConnectionHandler {
+  const received: Buffer[] = [];
+  let receivedBytes = 0;
+  let requested = false;
+  const timer = setTimeout(() => connection.destroy(), REQUEST_WITHIN_MS);
+  return {
+    data(bytes) {
+      if (requested) return;
+      const newline = bytes.indexOf(0x0a);
+      // A copy: the runtime may reuse the memory of what it handed over.
+      received.push(Buffer.from(newline < 0 ? bytes : bytes.subarray(0, newline)));
+      receivedBytes += bytes.length;
       if (newline < 0) {
-        if (buffer.length > MAX_REQUEST_BYTES) socket.destroy();
+        if (receivedBytes > MAX_REQUEST_BYTES) connection.destroy();
         return;
       }
-      socket.removeAllListeners("data");
+      requested = true;
       // The request is in: answering it may take as long as the command does.
-      socket.setTimeout(0);
-      void answer(socket, buffer.slice(0, newline), handle);
-    });
-  });
-  server.maxConnections = MAX_CONNECTIONS;
-  return server;
+      clearTimeout(timer);
+      void answer(connection, Buffer.concat(received).toString("utf8"), handle);
+    },
+    closed() {
+      clearTimeout(timer);
+      release();
+    },
+  };
 }
 
 function parseRequest(line: string): DeadlinedRequest {
@@ -225,126 +247,27 @@ function parseKeys(value: unknown): ResolvedKey[] {
   });
 }
 
-async function answer(socket: Socket, line: string, handle: ControlHandler): Promise<void> {
+async function answer(connection: LocalConnection, line: string, handle: ControlHandler): Promise<void> {
   let request: DeadlinedRequest;
   try {
     request = parseRequest(line);
   } catch (error) {
-    socket.end(`${JSON.stringify({ ok: false, error: (error as Error).message })}\n`);
+    connection.end(`${JSON.stringify({ ok: false, error: (error as Error).message })}\n`);
     return;
   }
   // Read after its caller gave up (this process was frozen, say): not applied, then or ever.
   if (Date.now() > request.deadline) {
-    socket.destroy();
+    connection.destroy();
     return;
   }
   let reply: unknown;
   try {
-    const accept = (answerBy: number) => socket.write(`${JSON.stringify({ accepted: { answerBy } })}\n`);
+    const accept = (answerBy: number) => connection.write(`${JSON.stringify({ accepted: { answerBy } })}\n`);
     reply = { ok: true, result: await handle(request, accept) };
   } catch (error) {
     reply = { ok: false, error: (error as Error).message };
   }
-  socket.end(`${JSON.stringify(reply)}\n`);
-}
-
-function answers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection(socketPath);
-    const done = (alive: boolean) => {
-      socket.destroy();
-      resolve(alive);
-    };
-    socket.setTimeout(1000, () => done(true));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}
-
-/**
- * `no-supervisor`: nothing took the connection until the deadline. `timeout`: it was taken but no
- * answer came in time; `accepted` says whether the supervisor had queued the command (it may then
- * still finish it, within the time it named) or not (then it never applies it).
- */
-export type ControlReply =
-  | { kind: "answer"; result: unknown }
-  | { kind: "refused"; error: string }
-  | { kind: "no-supervisor" }
-  | { kind: "timeout"; accepted: boolean };
-
-/** Between attempts to reach a supervisor that is not listening yet or turned the connection away. */
-const RETRY_MS = 50;
-/** Beyond the time the supervisor named for a queued command, for the answer to travel. */
-const ANSWER_SLACK_MS = 1000;
-
-/**
- * Sends one request to the supervisor at `socketPath` and waits for its answer, at most
- * `respondWithinMs` unless the supervisor queues the command and names a later time. The request
- * carries that deadline, so the supervisor never applies it after its caller gave up. Until the
- * deadline, a socket that is not there yet or turns the connection away (a supervisor still
- * starting, or at its connection cap) is tried again: callers ask only a supervisor recorded alive.
- */
-export async function controlRequest(socketPath: string, request: ControlOp | ControlRequest, respondWithinMs: number): Promise<ControlReply> {
-  const deadline = Date.now() + respondWithinMs;
-  const message = `${JSON.stringify({ ...(typeof request === "string" ? { op: request } : request), deadline })}\n`;
-  let connected = false;
-  for (;;) {
-    checkControlSocket(socketPath);
-    const outcome = await attempt(socketPath, message, deadline, () => (connected = true));
-    if (outcome !== "try-again") return outcome;
-    if (Date.now() + RETRY_MS >= deadline) return connected ? { kind: "timeout", accepted: false } : { kind: "no-supervisor" };
-    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-  }
-}
-
-/** One connection: the answer, or `try-again` when it ended before the supervisor said anything. */
-function attempt(socketPath: string, message: string, deadline: number, onConnect: () => void): Promise<ControlReply | "try-again"> {
-  return new Promise((resolve) => {
-    const socket = createConnection(socketPath);
-    let text = "";
-    let accepted = false;
-    let settled = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const finish = (reply: ControlReply | "try-again") => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(reply);
-    };
-    const waitUntil = (moment: number) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => finish({ kind: "timeout", accepted }), Math.max(0, moment - Date.now()));
-    };
-    waitUntil(deadline);
-    socket.setEncoding("utf8");
-    socket.once("connect", () => {
-      onConnect();
-      socket.write(message);
-    });
-    socket.on("data", (chunk: string) => {
-      text += chunk;
-      for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n")) {
-        const line = text.slice(0, newline);
-        text = text.slice(newline + 1);
-        let reply: { ok?: boolean; result?: unknown; error?: string; accepted?: { answerBy?: unknown } };
-        try {
-          reply = JSON.parse(line);
-        } catch {
-          return finish({ kind: "refused", error: "unreadable answer" });
-        }
-        if (typeof reply.accepted?.answerBy === "number") {
-          accepted = true;
-          waitUntil(reply.accepted.answerBy + ANSWER_SLACK_MS);
-          continue;
-        }
-        return finish(reply.ok ? { kind: "answer", result: reply.result } : { kind: "refused", error: reply.error ?? "refused" });
-      }
-    });
-    const ended = () => finish(accepted ? { kind: "timeout", accepted } : "try-again");
-    socket.once("error", ended);
-    socket.once("close", ended);
-  });
+  connection.end(`${JSON.stringify(reply)}\n`);
 }
 
 /** For a command's turn to come a little after the commands ahead of it end, as it always does. */

@@ -1,6 +1,6 @@
-import type { OutputStream } from "../../platform/output-pipes.ts";
+import type { OutputStream } from "../../platform/spawn.ts";
 import type { Redactor } from "../../secrets/redact.ts";
-import { LineAssembler, lastLines } from "./lines.ts";
+import { LineAssembler, StreamTail } from "./lines.ts";
 import {
   decideAfterExit,
   initialStatus,
@@ -12,6 +12,7 @@ import {
   type RestartPolicy,
 } from "./machine.ts";
 import { groupAlive, terminateGroup, type LaunchedProcess, type LaunchSpec, type ProcessExit } from "./process-tree.ts";
+import { ReadPacing } from "./read-pacing.ts";
 
 /** Where a component's output goes: whole, redacted lines. */
 export interface OutputSink {
@@ -58,15 +59,6 @@ export interface ComponentIo {
 }
 
 export const STDERR_TAIL_LINES = 20;
-/**
- * After a short read, the next one waits a moment so that output gathers in the pipe. A runner
- * that prints a line per write would otherwise wake us for every few lines: reading a 200 MB flood
- * of 100-byte lines took ~5 s of CPU in 500,000 reads, and ~1 s in 8,000 reads of ~25 KB this way.
- * A read that brought a backlog is followed at once, so the pipe (64 KiB) does not fill and
- * stall the runner.
- */
-const BACKLOG_BYTES = 16 * 1024;
-const READ_PAUSE_MS = 1;
 /** After the leader exits, how long its pipes may take to deliver the last output. */
 const DRAIN_MS = 200;
 
@@ -79,7 +71,8 @@ export class Component {
   pid: number | null = null;
   startedAt: number | null = null;
   nextRestartAt: number | null = null;
-  stderrTail: string[] = [];
+  /** The end of its stderr, over all its runs: what a failure is diagnosed from. */
+  private readonly stderrEnd = new StreamTail();
   /** Whether the current run is ready; `readyAt` is when it became so. */
   ready = false;
   readyAt: string | null = null;
@@ -104,6 +97,11 @@ export class Component {
 
   get state(): ComponentState {
     return this.status.state;
+  }
+
+  /** The last lines of its stderr. */
+  get stderrTail(): string[] {
+    return this.stderrEnd.lines(STDERR_TAIL_LINES);
   }
 
   get command(): string[] {
@@ -222,7 +220,7 @@ export class Component {
         this.matchReadyLine(lines, generation);
       }),
       this.pipe(process.stderr, (lines) => {
-        this.stderrTail = [...this.stderrTail, ...lastLines(lines, STDERR_TAIL_LINES)].slice(-STDERR_TAIL_LINES);
+        this.stderrEnd.push(lines);
         this.spec.output.stderr(lines);
         this.matchReadyLine(lines, generation);
       }),
@@ -242,11 +240,13 @@ export class Component {
 
   private async pipe(stream: OutputStream, write: (lines: Buffer) => void): Promise<void> {
     const assembler = new LineAssembler(this.spec.redact);
+    const pacing = new ReadPacing();
     try {
       for await (const chunk of stream) {
         for (const lines of assembler.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) write(lines);
+        const waitMs = pacing.afterRead(chunk.byteLength, this.io.now());
         // A ref'd timer: with the pause on an unref'd one, each run of a crash loop took ~30 ms longer under Bun (measured).
-        if (chunk.byteLength < BACKLOG_BYTES) await new Promise((resolve) => setTimeout(resolve, READ_PAUSE_MS));
+        if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
     } catch {
       // A failed read ends the output the way its end does: what was read still goes out.

@@ -108,12 +108,40 @@ export function cutLongLines(lines: Buffer, max: number): Buffer {
   return Buffer.concat(pieces);
 }
 
-const TAIL_WINDOW_BYTES = 8 * 1024;
+/**
+ * The end of a stream, kept to read its last lines from: its last `size` bytes, copied into one
+ * buffer. Cheap per chunk (one copy, nothing allocated), whatever a flood on stderr brings; the
+ * lines are made only when asked for.
+ */
+export class StreamTail {
+  private readonly window: Buffer;
+  private length = 0;
+  /** Whether bytes before the window were dropped: its first line may then be a line's end only. */
+  private cut = false;
 
-/** The last `count` non-empty lines of some whole lines, as text (only the last 8 KiB are read). */
-export function lastLines(lines: Buffer, count: number): string[] {
-  const from = Math.max(0, lines.length - TAIL_WINDOW_BYTES);
-  const text = lines.subarray(from).toString("utf8").split("\n");
-  if (from > 0) text.shift();
-  return text.filter((line) => line.length > 0).slice(-count);
+  constructor(size = 8 * 1024) {
+    this.window = Buffer.alloc(size);
+  }
+
+  push(bytes: Buffer): void {
+    const size = this.window.length;
+    if (bytes.length >= size) {
+      bytes.copy(this.window, 0, bytes.length - size);
+      this.cut ||= bytes.length > size || this.length > 0;
+      this.length = size;
+      return;
+    }
+    const kept = Math.min(this.length, size - bytes.length);
+    this.cut ||= kept < this.length;
+    this.window.copyWithin(0, this.length - kept, this.length);
+    bytes.copy(this.window, kept);
+    this.length = kept + bytes.length;
+  }
+
+  /** The last `count` non-empty lines, as text. */
+  lines(count: number): string[] {
+    const text = this.window.subarray(0, this.length).toString("utf8").split("\n");
+    if (this.cut) text.shift();
+    return text.filter((line) => line.length > 0).slice(-count);
+  }
 }

@@ -1,6 +1,6 @@
-import { spawn, spawnSync } from "node:child_process";
-import { takeOutputPipes, type OutputStream } from "../../platform/output-pipes.ts";
+import { takeOutputPipes } from "../../platform/output-pipes.ts";
 import { groupHasLivingMember, hasProcFs } from "../../platform/proc.ts";
+import { runToEnd, startChild, type OutputStream, type StartError } from "../../platform/spawn.ts";
 
 export interface LaunchSpec {
   command: string;
@@ -33,28 +33,29 @@ const isWindows = process.platform === "win32";
  */
 export function launchInGroup(spec: LaunchSpec): LaunchedProcess {
   const pipes = takeOutputPipes();
-  let child: ReturnType<typeof spawn>;
+  let child: ReturnType<typeof startChild>;
   try {
-    child = spawn(spec.command, [...spec.args], {
+    child = startChild(spec.command, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
       detached: !isWindows,
-      windowsHide: true,
-      stdio: ["ignore", pipes?.writeEnds[0] ?? "pipe", pipes?.writeEnds[1] ?? "pipe"],
+      stdin: "ignore",
+      stdout: pipes?.writeEnds[0] ?? "pipe",
+      stderr: pipes?.writeEnds[1] ?? "pipe",
     });
   } finally {
     pipes?.closeWriteEnds();
   }
-  const exited = new Promise<ProcessExit>((resolve) => {
-    child.once("error", (error: NodeJS.ErrnoException) => {
-      resolve({ code: null, signal: null, error: describeSpawnError(error, spec.command) });
-    });
-    child.once("exit", (code, signal) => resolve({ code, signal }));
-  });
-  return { pid: child.pid ?? -1, stdout: pipes?.stdout ?? child.stdout!, stderr: pipes?.stderr ?? child.stderr!, exited };
+  const exited = child.exited.then(({ code, signal, startError }): ProcessExit =>
+    startError ? { code, signal, error: describeSpawnError(startError, spec.command) } : { code, signal },
+  );
+  return { pid: child.pid, stdout: pipes?.stdout ?? child.stdout ?? NO_OUTPUT, stderr: pipes?.stderr ?? child.stderr ?? NO_OUTPUT, exited };
 }
 
-function describeSpawnError(error: NodeJS.ErrnoException, command: string): string {
+/** The output of a process that never started. */
+const NO_OUTPUT: OutputStream = { async *[Symbol.asyncIterator]() {} };
+
+function describeSpawnError(error: StartError, command: string): string {
   if (error.code === "ENOENT") return `${command} does not exist`;
   if (error.code === "EACCES") return `${command} is not executable`;
   return `${command} could not be started: ${error.message}`;
@@ -65,7 +66,7 @@ export function signalGroup(pgid: number, signal: "SIGTERM" | "SIGKILL"): boolea
   if (pgid <= 0) return false;
   if (isWindows) {
     const force = signal === "SIGKILL" ? ["/F"] : [];
-    return spawnSync("taskkill", ["/PID", String(pgid), "/T", ...force], { windowsHide: true }).status === 0;
+    return runToEnd("taskkill", ["/PID", String(pgid), "/T", ...force], { stdout: "ignore" }).status === 0;
   }
   try {
     process.kill(-pgid, signal);

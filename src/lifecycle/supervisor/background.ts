@@ -1,5 +1,5 @@
-import { readSync, writeSync } from "node:fs";
-import { StigmerError } from "../../cli/errors.ts";
+import { fstatSync, readSync, writeSync } from "node:fs";
+import { StigmerError, usageError, type ExitCode } from "../../cli/errors.ts";
 import { SupervisorHost } from "./host.ts";
 import { LogFile, supervisorLine } from "../process/logs.ts";
 import type { StartPlan } from "../start/plan.ts";
@@ -37,10 +37,27 @@ function readStdin(): string {
   }
 }
 
-function writeStdout(text: string): void {
+function writeAll(fd: number, text: string): void {
   const bytes = Buffer.from(text);
   let written = 0;
-  while (written < bytes.length) written += writeSync(1, bytes, written);
+  while (written < bytes.length) written += writeSync(fd, bytes, written);
+}
+
+/**
+ * `stigmer local __supervise`, as `start --detach` runs it. Meant to be loaded without the commands
+ * (citty, consola and the node: modules they use would stay in the supervisor's memory all day), so
+ * it says what went wrong itself, the way the CLI does.
+ */
+export async function superviseDetached(): Promise<ExitCode> {
+  try {
+    // The plan comes through a pipe; a terminal is somebody trying it by hand. (Not node:tty's isatty: loading it costs the supervisor ~2.5 MiB for good.)
+    if (fstatSync(0).isCharacterDevice()) throw usageError("This command is run by stigmer local start --detach, not by hand.");
+    return await runBackground();
+  } catch (error) {
+    const problem = error instanceof StigmerError ? error : new StigmerError(`Unexpected error: ${(error as Error).message}`);
+    writeAll(2, `✖ ${problem.message}\n${problem.fix ? `  → ${problem.fix}\n` : ""}`);
+    return problem.exitCode;
+  }
 }
 
 /**
@@ -48,14 +65,14 @@ function writeStdout(text: string): void {
  * included, arrives on stdin (never argv, never a file); it answers on stdout once the runner
  * is up or has failed to come up, then lives on in its own session until `stop` or SIGTERM.
  */
-export async function runBackground(): Promise<number> {
+async function runBackground(): Promise<ExitCode> {
   const plan = JSON.parse(readStdin()) as StartPlan;
   const supervisorFile = new LogFile(plan.layout.supervisorLog, () => {}, plan.options.logs);
   const log = fileLog(supervisorFile);
   let requestStop!: (reason: string) => void;
   const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
   const host = new SupervisorHost({ plan, log, echo: null, onStopRequest: () => requestStop("stop requested") });
-  const answer = (reply: HandOverReply) => writeStdout(`${JSON.stringify(reply)}\n`);
+  const answer = (reply: HandOverReply) => writeAll(1, `${JSON.stringify(reply)}\n`);
 
   try {
     await host.open();

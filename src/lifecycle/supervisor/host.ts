@@ -1,10 +1,10 @@
 import { rmSync } from "node:fs";
-import type { Server } from "node:net";
 import { formatDuration } from "../../cli/duration.ts";
 import { StigmerError } from "../../cli/errors.ts";
 import { lookFirst, waitUntilAnswers } from "../../daemon/check.ts";
 import { HealthChecker } from "../../daemon/checker.ts";
 import { DaemonWatcher } from "../../daemon/watch.ts";
+import type { LocalServer } from "../../platform/listen.ts";
 import { processStartToken } from "../../platform/proc.ts";
 import type { ResolvedKey } from "../../secrets/chain.ts";
 import { keyNamesFor } from "../../secrets/providers.ts";
@@ -66,7 +66,7 @@ export class SupervisorHost {
   /** Every secret this supervisor has held: a key replaced by --reload-keys stays redacted for its whole life. */
   private secrets: string[];
 
-  private control: Server | null = null;
+  private control: LocalServer | null = null;
   private guard: OrphanGuard | null = null;
   private daemon: DaemonWatcher | null = null;
   /** Makes the gRPC health calls (readiness, the daemon watch) in a process of its own: see daemon/checker.ts. */
@@ -277,7 +277,7 @@ export class SupervisorHost {
     const control = this.control;
     this.control = null;
     if (control) {
-      await new Promise<void>((resolve) => control.close(() => resolve()));
+      control.close();
       if (process.platform !== "win32") rmSync(this.socketPath, { force: true });
     }
     removeStateFileOf(this.settings.plan.layout.stateFile, process.pid);

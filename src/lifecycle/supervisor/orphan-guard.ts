@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { startChild, type Child } from "../../platform/spawn.ts";
 
 /**
  * Kills the runner's process groups when the supervisor dies without stopping them
@@ -18,22 +18,19 @@ exit 0
 `;
 
 export class OrphanGuard {
-  private readonly guard: ChildProcess | null;
+  private readonly guard: Child | null;
 
   constructor() {
     if (process.platform === "win32") {
       this.guard = null;
       return;
     }
-    this.guard = spawn("/bin/sh", ["-c", GUARD_SCRIPT], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
-    this.guard.on("error", () => {});
-    this.guard.stdin!.on("error", () => {});
+    this.guard = startChild("/bin/sh", ["-c", GUARD_SCRIPT], { detached: true, stdin: "pipe", stdout: "ignore", stderr: "ignore" });
     this.guard.unref();
-    (this.guard.stdin as unknown as { unref?: () => void }).unref?.();
   }
 
   get pid(): number | null {
-    return this.guard?.pid ?? null;
+    return this.guard && this.guard.pid > 0 ? this.guard.pid : null;
   }
 
   /** The process groups to kill if we die now. */
@@ -44,6 +41,7 @@ export class OrphanGuard {
   /** Clean shutdown: the groups are already stopped; the guard exits without killing. */
   close(): void {
     if (!this.guard?.stdin) return;
-    this.guard.stdin.end("\n");
+    this.guard.stdin.write("\n");
+    this.guard.stdin.end();
   }
 }

@@ -1,0 +1,218 @@
+// Starting child processes: the runner and the other components, the orphan guard, `mkfifo`, `ps`.
+//
+// Under Bun through `Bun.spawn`, elsewhere (Deno) through node:child_process. The background
+// supervisor lives all day, and what it runs once stays resident: measured on compiled probes
+// (bench/RESULTS.md, "--probes"), node:child_process with piped output cost 8.3 MiB of memory,
+// Bun.spawn 2.4 MiB. So node:child_process is fetched only where it is used, with
+// process.getBuiltinModule, never imported: an import would load it under Bun as well.
+import type { ChildProcess, SpawnSyncReturns } from "node:child_process";
+
+/** A child's output as the parent reads it: a Node `Readable` and a web `ReadableStream` both are. */
+export type OutputStream = AsyncIterable<Uint8Array>;
+
+/** Where a child's stdout or stderr goes: nowhere, a pipe we read, or a descriptor of ours (a pipe's write end). */
+export type OutputTarget = "ignore" | "pipe" | number;
+
+export interface ChildOptions {
+  cwd?: string;
+  env?: Readonly<Record<string, string>>;
+  /** Leader of a new session and process group (POSIX; on Windows, a process of its own). */
+  detached?: boolean;
+  stdin: "ignore" | "pipe";
+  stdout: OutputTarget;
+  stderr: OutputTarget;
+}
+
+/** Why a child could not be started at all: the system's error (`ENOENT`, `EACCES`). */
+export interface StartError {
+  code: string | undefined;
+  message: string;
+}
+
+export interface ChildExit {
+  code: number | null;
+  /** The signal that ended it, by name (`SIGTERM`). */
+  signal: string | null;
+  startError?: StartError;
+}
+
+/** Our end of a child's stdin. */
+export interface ChildInput {
+  write(text: string): void;
+  /** Closes it: the child reads the end. */
+  end(): void;
+}
+
+export interface Child {
+  /** -1 when it could not be started (`exited` says why). */
+  pid: number;
+  stdin: ChildInput | null;
+  stdout: OutputStream | null;
+  stderr: OutputStream | null;
+  /** Resolves once it has exited and been reaped; never rejects. */
+  exited: Promise<ChildExit>;
+  /** This process may exit while the child (and the pipe to its stdin) still runs. */
+  unref(): void;
+}
+
+/** How a child run to its end went: its exit code (null when killed or not started) and what it printed. */
+export interface Finished {
+  status: number | null;
+  stdout: string;
+}
+
+interface BunSink {
+  write(text: string): number;
+  flush(): void;
+  end(): void;
+  unref(): void;
+}
+interface BunSubprocess {
+  pid: number;
+  stdin: BunSink | null;
+  stdout: ReadableStream<Uint8Array> | null;
+  stderr: ReadableStream<Uint8Array> | null;
+  unref(): void;
+}
+type BunStdio = "ignore" | "pipe" | number;
+interface BunSpawnOptions {
+  cwd?: string;
+  env?: Readonly<Record<string, string>>;
+  detached?: boolean;
+  windowsHide: boolean;
+  stdio: [BunStdio, BunStdio, BunStdio];
+  onExit?(subprocess: unknown, code: number | null, signal: string | null): void;
+}
+interface BunRuntime {
+  spawn(command: string[], options: BunSpawnOptions): BunSubprocess;
+  spawnSync(command: string[], options: BunSpawnOptions): { exitCode: number | null; stdout: Uint8Array | null };
+}
+
+/** One way to start children per runtime. */
+export interface Spawner {
+  /** Starts `command`; a failure to start is not thrown, it is how `exited` resolves. */
+  start(command: string, args: readonly string[], options: ChildOptions): Child;
+  /** Runs `command` to its end, waiting for it: short helpers only (`mkfifo`, `ps`, `taskkill`). Never throws. */
+  runToEnd(command: string, args: readonly string[], options: { stdout: "ignore" | "text" }): Finished;
+}
+
+const bun = (globalThis as { Bun?: BunRuntime }).Bun;
+
+/** Through Bun.spawn; null where Bun is not. */
+export const bunSpawner: Spawner | null = bun
+  ? {
+      start: (command, args, options) => bunStart(bun, command, args, options),
+      runToEnd(command, args, options) {
+        try {
+          const result = bun.spawnSync([command, ...args], { stdio: ["ignore", outputOf(options), "ignore"], windowsHide: true });
+          return { status: result.exitCode, stdout: result.stdout ? Buffer.from(result.stdout).toString("utf8") : "" };
+        } catch {
+          return { status: null, stdout: "" };
+        }
+      },
+    }
+  : null;
+
+/** Through node:child_process: where Bun is not (Deno). */
+export const nodeSpawner: Spawner = {
+  start: nodeStart,
+  runToEnd(command, args, options) {
+    const result: SpawnSyncReturns<string> = childProcess().spawnSync(command, [...args], {
+      encoding: "utf8",
+      stdio: ["ignore", outputOf(options), "ignore"],
+      windowsHide: true,
+    });
+    return { status: result.status, stdout: result.stdout ?? "" };
+  },
+};
+
+const spawner = bunSpawner ?? nodeSpawner;
+export const startChild = spawner.start;
+export const runToEnd = spawner.runToEnd;
+
+function outputOf(options: { stdout: "ignore" | "text" }): "ignore" | "pipe" {
+  return options.stdout === "text" ? "pipe" : "ignore";
+}
+
+function bunStart(runtime: BunRuntime, command: string, args: readonly string[], options: ChildOptions): Child {
+  let settle!: (exit: ChildExit) => void;
+  const exited = new Promise<ChildExit>((resolve) => (settle = resolve));
+  let subprocess: BunSubprocess;
+  try {
+    subprocess = runtime.spawn([command, ...args], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: options.detached,
+      windowsHide: true,
+      stdio: [options.stdin, options.stdout, options.stderr],
+      onExit: (_subprocess, code, signal) => settle({ code: signal ? null : code, signal }),
+    });
+  } catch (error) {
+    // Bun throws what Node reports as an 'error' event: a missing or non-executable file.
+    settle({ code: null, signal: null, startError: startError(error) });
+    return { pid: -1, stdin: null, stdout: null, stderr: null, exited, unref() {} };
+  }
+  const sink = subprocess.stdin;
+  return {
+    pid: subprocess.pid,
+    stdin: sink && {
+      write(text) {
+        try {
+          sink.write(text);
+          sink.flush();
+        } catch {
+          // The child is gone; what it would have read does not matter any more.
+        }
+      },
+      end() {
+        try {
+          sink.end();
+        } catch {
+          // Already closed.
+        }
+      },
+    },
+    stdout: subprocess.stdout,
+    stderr: subprocess.stderr,
+    exited,
+    unref() {
+      subprocess.unref();
+      sink?.unref();
+    },
+  };
+}
+
+function nodeStart(command: string, args: readonly string[], options: ChildOptions): Child {
+  const child: ChildProcess = childProcess().spawn(command, [...args], {
+    cwd: options.cwd,
+    env: options.env,
+    detached: options.detached,
+    windowsHide: true,
+    stdio: [options.stdin, options.stdout, options.stderr],
+  });
+  const exited = new Promise<ChildExit>((resolve) => {
+    child.once("error", (error) => resolve({ code: null, signal: null, startError: startError(error) }));
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  const input = child.stdin;
+  input?.on("error", () => {});
+  return {
+    pid: child.pid ?? -1,
+    stdin: input && { write: (text) => void input.write(text), end: () => void input.end() },
+    stdout: child.stdout,
+    stderr: child.stderr,
+    exited,
+    unref() {
+      child.unref();
+      (input as unknown as { unref?: () => void } | null)?.unref?.();
+    },
+  };
+}
+
+function startError(error: unknown): StartError {
+  return { code: (error as NodeJS.ErrnoException).code, message: (error as Error).message };
+}
+
+function childProcess(): typeof import("node:child_process") {
+  return process.getBuiltinModule("node:child_process");
+}
