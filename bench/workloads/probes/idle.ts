@@ -34,6 +34,15 @@ const NODE_CONNECT = `import { connect } from "node:net";
 setInterval(() => { const socket = connect({ host: "127.0.0.1", port: 1 }); socket.on("error", () => socket.destroy()); }, 5000);`;
 const BUN_CONNECT = `setInterval(() => { Bun.connect({ hostname: "127.0.0.1", port: 1, socket: { data() {}, connectError() {} } }).catch(() => {}); }, 5000);`;
 
+// What the supervisor's own code uses of Node's API, each used once: the files under STIGMER_HOME, paths, the user's
+// temporary directory, file URLs, timers. Bun builds these modules on first use, and their code stays resident.
+const NODE_BASICS = `import { appendFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { setTimeout as later } from "node:timers";
+statSync(SCRATCH); appendFileSync(path.join(SCRATCH, "basics-" + process.pid), tmpdir() + fileURLToPath("file:///x")); later(() => {}, 1);`;
+
 // The daemon checks: the first at once (the --quick window is shorter than 5 s), then every 5 s. A check that does
 // not find the daemon serving ends the probe with 1, which fails the run.
 const HOST_PORT = `const [HOST, PORT] = [ENDPOINT.slice(0, ENDPOINT.lastIndexOf(":")), Number(ENDPOINT.slice(ENDPOINT.lastIndexOf(":") + 1))];`;
@@ -65,8 +74,10 @@ function probes(): Probe[] {
     { name: "node:dns lookup('localhost') every 5 s", source: `import { lookup } from "node:dns/promises";\nsetInterval(() => void lookup("localhost", { all: true }), 5000);` },
     { name: "Bun.dns.lookup('localhost') every 5 s", source: `setInterval(() => void Bun.dns.lookup("localhost"), 5000);` },
     { name: "import @grpc/grpc-js, nothing else", source: `void import(${grpc});\n${KEEP_ALIVE}` },
-    { name: "stigmer's mix: node:child_process + node:net server + Bun.connect every 5 s", source: `${NODE_SPAWN}\n${NODE_LISTEN}\n${BUN_CONNECT}` },
+    { name: "stigmer's mix before issue 17: node:child_process + node:net server + Bun.connect every 5 s", source: `${NODE_SPAWN}\n${NODE_LISTEN}\n${BUN_CONNECT}` },
     { name: "all Bun-native: Bun.spawn + Bun.listen + Bun.connect every 5 s", source: `${BUN_SPAWN}\n${BUN_LISTEN}\n${BUN_CONNECT}` },
+    { name: "node:fs, path, os, url, timers, each used once (what the supervisor's own code imports)", source: `${NODE_BASICS}\n${KEEP_ALIVE}` },
+    { name: "the floor of a supervisor on Bun: those + Bun.spawn + Bun.listen + Bun.connect every 5 s", source: `${NODE_BASICS}\n${BUN_SPAWN}\n${BUN_LISTEN}\n${BUN_CONNECT}` },
     { name: "daemon check (a): Bun.connect to the serving daemon's port every 5 s, closed at once", source: TCP_TO_DAEMON },
     { name: "daemon check (b): grpc-js Health/Check every 5 s, one long-lived channel", source: grpcHealth(grpc, "one") },
     { name: "daemon check (c): grpc-js Health/Check every 5 s, a new channel each time, closed after", source: grpcHealth(grpc, "new each time") },
