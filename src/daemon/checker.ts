@@ -42,14 +42,14 @@ export class HealthChecker {
   #idleTimer: NodeJS.Timeout | null = null;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
+  #closed = false;
 
   constructor(options: HealthCheckerOptions = {}) {
-    const self = selfCommand();
-    this.#command = options.command ?? { command: self.command, args: [...self.args, "local", "__health-checks"] };
+    this.#command = options.command ?? checkerCommand();
     this.#idleMs = options.idleMs ?? IDLE_MS;
   }
 
-  /** The process's pid while it runs (tests, and the supervisor's own accounting). */
+  /** The process's pid while it runs. */
   get pid(): number | null {
     return this.#process?.pid ?? null;
   }
@@ -62,7 +62,8 @@ export class HealthChecker {
 
   /** A health call to `endpoint` for `service` ("" the server as a whole). */
   check(endpoint: string, service: string, deadlineMs: number, signal?: AbortSignal): Promise<DaemonCheck> {
-    if (signal?.aborted) return Promise.resolve(cancelledCheck(endpoint));
+    // Closed: the supervisor is stopping, and a readiness wait still under way must not start another process.
+    if (signal?.aborted || this.#closed) return Promise.resolve(cancelledCheck(endpoint));
     const child = this.#ensureProcess();
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
@@ -71,7 +72,7 @@ export class HealthChecker {
       const guard = setTimeout(() => {
         // The process did not answer in time: it is stuck, so it goes, and the next call starts another.
         finish(checkResult(endpoint, "unreachable", noAnswerWithin(deadlineMs)));
-        this.#end(child);
+        this.#end(child, { kill: true });
       }, deadlineMs + START_ALLOWANCE_MS);
       const cancel = () => {
         this.#send(child, { cancel: id });
@@ -95,11 +96,13 @@ export class HealthChecker {
     return (deadlineMs, signal) => this.check(endpoint, service, deadlineMs, signal);
   }
 
-  /** Ends the process; calls under way come back unreachable. */
+  /** Ends the process for good; calls under way come back unreachable, later ones cancelled. */
   close(): void {
+    this.#closed = true;
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
-    if (this.#process) this.#end(this.#process);
+    // Killed, not only told: the supervisor is about to exit, and leaves nothing behind.
+    if (this.#process) this.#end(this.#process, { kill: true });
   }
 
   #ensureProcess(): Child {
@@ -140,14 +143,14 @@ export class HealthChecker {
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     const child = this.#process;
     // Unref'd: a process otherwise done does not wait for it.
-    this.#idleTimer = child ? setTimeout(() => this.#end(child), this.#idleMs).unref() : null;
+    this.#idleTimer = child ? setTimeout(() => this.#end(child, { kill: false }), this.#idleMs).unref() : null;
   }
 
-  /** Closing its input ends it; a kill as well, for one that is stuck. */
-  #end(child: Child): void {
+  /** Closing its input ends it (check-server.ts); `kill` for one that may be stuck, or when we are about to exit. */
+  #end(child: Child, { kill }: { kill: boolean }): void {
     if (this.#process === child) this.#process = null;
     child.stdin?.end();
-    if (child.pid > 0 && !this.#exited.has(child)) {
+    if (kill && child.pid > 0 && !this.#exited.has(child)) {
       try {
         process.kill(child.pid, "SIGKILL");
       } catch {
@@ -161,4 +164,15 @@ export class HealthChecker {
     if (this.#process === child) this.#process = null;
     for (const pending of [...this.#pending.values()]) if (pending.child === child) pending.resolve(checkResult(pending.endpoint, "unreachable", why));
   }
+}
+
+/**
+ * This program's `local __health-checks`. On Linux through /proc/self/exe: the binary that runs,
+ * even once an upgrade (`brew upgrade`) has deleted or replaced its file, so the checker is always
+ * the supervisor's own version.
+ */
+function checkerCommand(): { command: string; args: string[] } {
+  const self = selfCommand();
+  const command = process.platform === "linux" && self.command === process.execPath ? "/proc/self/exe" : self.command;
+  return { command, args: [...self.args, "local", "__health-checks"] };
 }

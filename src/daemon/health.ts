@@ -122,8 +122,8 @@ export class HealthProbe {
    * whose peer accepted TCP but never sent its HTTP/2 SETTINGS stays open under Bun 1.4,
    * whose http2 client ignores destroy() before the handshake (and grpc-js sets no
    * handshake timeout, grpc/grpc-node#2785). grpc-js unrefs it, so it never keeps a
-   * process alive, and the watcher and waitForDaemon reuse one channel, so such sockets
-   * do not pile up in the supervisor.
+   * process alive, and waitForDaemon and the health checker process (one per endpoint) reuse
+   * one channel, so such sockets do not pile up; the checker process is short-lived besides.
    */
   close(): void {
     this.#client?.close();

@@ -4,11 +4,12 @@
 // The call is made for the first look, whenever the port's state changes (it starts or stops
 // accepting connections), and every CONFIRM_EVERY_MS while it accepts them, which catches a daemon
 // that turns not-serving without closing its port. In between, a port that still accepts keeps the
-// last call's answer, and its checkedAt: the time that answer came. Each call starts the checker
+// last call's answer when it was serving or reachable, and its checkedAt: the time that answer came;
+// a daemon not serving is asked again at every look. Each call starts the checker
 // process (~0.2 s of CPU: Bun, then gRPC loaded), so a call a minute would cost the idle supervisor
 // ~0.3 % of a core (bench/RESULTS.md); one every five minutes, 0.06 %.
 import { clearTimeout, setTimeout } from "node:timers";
-import { checkResult, DEFAULT_DEADLINE_MS, type CheckOnce, type DaemonCheck } from "./check.ts";
+import { checkResult, daemonAnswers, DEFAULT_DEADLINE_MS, type CheckOnce, type DaemonCheck } from "./check.ts";
 import { splitEndpoint, tcpConnectFailure } from "./tcp.ts";
 
 const CONFIRM_EVERY_MS = 5 * 60_000;
@@ -94,7 +95,8 @@ export class DaemonWatcher {
       const failure = await tcpConnectFailure(this.#address.host, this.#address.port, this.#deadlineMs, signal);
       if (failure) return checkResult(this.endpoint, "unreachable", failure);
       // The port accepts, as it did at the last look: the last call's answer stands until it is due again.
-      const stillStands = last !== null && last.status !== "unreachable" && performance.now() - this.#lastCallAt < this.#confirmEveryMs;
+      // Only an answer that lets the runner work stands: a not-serving daemon is asked again at each look, until it serves.
+      const stillStands = last !== null && daemonAnswers(last) && performance.now() - this.#lastCallAt < this.#confirmEveryMs;
       if (stillStands) return last;
     }
     this.#calls += 1;

@@ -187,7 +187,8 @@ export async function runProbe(command: string, args: readonly string[], options
   const env = options.env && Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const child = startChild(command, args, { cwd: options.cwd, env, detached: ownGroup, stdin: "ignore", stdout: "pipe", stderr: "ignore" });
   if (child.pid < 0) return { status: null, stdout: "" };
-  const end = () => (ownGroup ? endGroup(child.pid) : killQuietly(child.pid));
+  // Windows has no group to end, and a pid of a process that has exited may already name another: only one that did not exit is killed.
+  const end = (timedOut: boolean) => (ownGroup ? endGroup(child.pid) : timedOut && killQuietly(child.pid));
   const chunks: Uint8Array[] = [];
   const collected = (async () => {
     try {
@@ -201,7 +202,7 @@ export async function runProbe(command: string, args: readonly string[], options
   const exit = await Promise.race([child.exited, timedOut]);
   clearTimeout(timer);
   // What it leaves behind goes with it (a wrapper's fork may hold the pipe open); then its output drains.
-  end();
+  end(exit === "timeout");
   await Promise.race([collected, new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
   const stdout = Buffer.concat(chunks).toString("utf8");
   return { status: exit === "timeout" ? null : exit.code, stdout };

@@ -61,11 +61,22 @@ export interface Finished {
   stdout: string;
 }
 
+/** Bun's FileSink: a write, flush or end may return a promise, which rejects (EPIPE) when the child is gone. */
 interface BunSink {
-  write(text: string): number;
-  flush(): void;
-  end(): void;
+  write(text: string): number | Promise<number>;
+  flush(): number | Promise<number>;
+  end(): number | Promise<number>;
   unref(): void;
+}
+
+/** Runs a sink call, dropping its failure, thrown or rejected: the child is gone, and what it would have read does not matter any more. */
+function quietly(call: () => unknown): void {
+  try {
+    const result = call();
+    if (result instanceof Promise) result.catch(() => {});
+  } catch {
+    // Thrown at once: the same.
+  }
 }
 interface BunSubprocess {
   pid: number;
@@ -157,19 +168,11 @@ function bunStart(runtime: BunRuntime, command: string, args: readonly string[],
     pid: subprocess.pid,
     stdin: sink && {
       write(text) {
-        try {
-          sink.write(text);
-          sink.flush();
-        } catch {
-          // The child is gone; what it would have read does not matter any more.
-        }
+        quietly(() => sink.write(text));
+        quietly(() => sink.flush());
       },
       end() {
-        try {
-          sink.end();
-        } catch {
-          // Already closed.
-        }
+        quietly(() => sink.end());
       },
     },
     stdout: subprocess.stdout,

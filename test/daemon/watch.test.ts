@@ -96,6 +96,17 @@ describe("HealthChecker: the gRPC calls in a process of their own", () => {
     expect((await health.check(daemon.endpoint, "", 5_000)).status).toBe("serving");
   });
 
+  test("after close, a call is cancelled and starts no process: a readiness wait still under way while the supervisor stops", async () => {
+    const daemon = await devDaemon();
+    const health = checker();
+    await health.check(daemon.endpoint, "", 5_000);
+    const pid = health.pid!;
+    health.close();
+    expect(await health.check(daemon.endpoint, "", 5_000)).toMatchObject({ status: "unreachable", detail: "check cancelled" });
+    expect(health.pid).toBeNull();
+    await waitFor("the process to end", () => !processAlive(pid));
+  });
+
   test("a checker that cannot start answers unreachable, saying so", async () => {
     const health = new HealthChecker({ command: { command: "/nonexistent/stigmer", args: [] } });
     cleanups.push(() => health.close());
@@ -159,6 +170,19 @@ describe("DaemonWatcher: a TCP look every interval, the call where it tells some
     daemon.setServing(false);
     await waitFor("not-serving", () => statuses.length === 2);
     expect(statuses).toEqual(["serving", "not-serving"]);
+  });
+
+  test("a not-serving answer does not stand: the daemon is asked at each look until it serves", async () => {
+    const daemon = await devDaemon({ serving: false });
+    const health = checker();
+    const watcher = new DaemonWatcher(daemon.endpoint, health.checkOnce(daemon.endpoint), { intervalMs: 50 });
+    cleanups.push(() => watcher.stop());
+    const statuses: DaemonCheck["status"][] = [];
+    watcher.start((check) => statuses.push(check.status));
+    await waitFor("not-serving", () => statuses.length === 1);
+    daemon.setServing(true);
+    await waitFor("serving, long before the 5-minute confirmation", () => statuses.length === 2, 10_000);
+    expect(statuses).toEqual(["not-serving", "serving"]);
   });
 
   test("after stop, no more looks and no more reports", async () => {
