@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 // The entry point stays tiny: `--version` answers before any command code is loaded.
+import { isSuperviseCommand } from "./lifecycle/supervisor/supervise-command.ts";
 import { VERSION } from "./version.ts";
 
 /**
@@ -19,8 +20,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(`stigmer ${VERSION}`);
     return;
   }
-  // What `start --detach` runs (SUPERVISE_COMMAND in lifecycle/supervisor/detach.ts): without the commands.
-  if (argv.length === 2 && argv[0] === "local" && argv[1] === "__supervise") {
+  if (isSuperviseCommand(argv)) {
     const { superviseDetached }: typeof import("./lifecycle/supervisor/background.ts") = await import(ENTRIES.supervisor);
     process.exitCode = await superviseDetached();
     return;

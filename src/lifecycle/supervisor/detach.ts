@@ -10,9 +10,7 @@ import { longestStart } from "../start/stack.ts";
 import { closeQuietly, openPrivateFile } from "../control/state-dir.ts";
 import { recordLaunchedSupervisor } from "../control/state-file.ts";
 import type { StatusReport } from "../control/status.ts";
-
-/** Hidden command the background supervisor runs as. */
-export const SUPERVISE_COMMAND = ["local", "__supervise"];
+import { SUPERVISE_COMMAND } from "./supervise-command.ts";
 
 /** Beyond the stack's own readiness waits, how long the background supervisor may take to answer. */
 const HAND_OVER_MARGIN_MS = 15_000;
