@@ -5,11 +5,12 @@ import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import http2 from "node:http2";
-import { createServer, type AddressInfo, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { startDevDaemon, type DevDaemon, type DevDaemonOptions } from "../../examples/dev-daemon.ts";
+import type { DevDaemon } from "../../examples/dev-daemon.ts";
 import { checkDaemon, waitForDaemon, type DaemonCheck } from "../../src/daemon/health.ts";
 import { FIXTURES, freePort, spawnDevDaemon, waitFor, type DaemonProcess } from "../helpers.ts";
+import { testServers } from "./servers.ts";
 
 // Room for the slowest waits below (20 s); passing runs take well under a second each.
 setDefaultTimeout(60_000);
@@ -19,26 +20,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function devDaemon(options: DevDaemonOptions = {}): Promise<DevDaemon> {
-  const daemon = await startDevDaemon(options);
-  cleanups.push(() => daemon.stop());
-  return daemon;
-}
-
-/** Accepts TCP connections and never sends a byte: no HTTP/2 SETTINGS, so no gRPC. */
-async function silentServer(): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  });
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const { devDaemon, silentServer } = testServers(cleanups);
 
 /** The development daemon as a child process, stopped after the test. */
 async function daemonProcess(options: Parameters<typeof spawnDevDaemon>[0] = {}): Promise<DaemonProcess> {

@@ -2,13 +2,12 @@
 // 127.0.0.1: the development daemon, a plain TCP server that never speaks, a closed port. The
 // checker is the compiled binary's `local __health-checks`, a real process.
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createServer, type AddressInfo, type Socket } from "node:net";
-import { startDevDaemon, type DevDaemon, type DevDaemonOptions } from "../../examples/dev-daemon.ts";
 import { lookFirst } from "../../src/daemon/check.ts";
 import { HealthChecker } from "../../src/daemon/checker.ts";
 import { DaemonWatcher } from "../../src/daemon/watch.ts";
 import type { DaemonCheck } from "../../src/daemon/check.ts";
 import { freePort, processAlive, stigmerBin, waitFor } from "../helpers.ts";
+import { testServers } from "./servers.ts";
 
 setDefaultTimeout(60_000);
 
@@ -17,31 +16,12 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function devDaemon(options: DevDaemonOptions = {}): Promise<DevDaemon> {
-  const daemon = await startDevDaemon(options);
-  cleanups.push(() => daemon.stop());
-  return daemon;
-}
+const { devDaemon, silentServer } = testServers(cleanups);
 
 function checker(idleMs?: number): HealthChecker {
   const instance = new HealthChecker({ command: { command: stigmerBin(), args: ["local", "__health-checks"] }, idleMs });
   cleanups.push(() => instance.close());
   return instance;
-}
-
-/** Accepts TCP connections and never sends a byte: no HTTP/2 SETTINGS, so no gRPC. */
-async function silentServer(): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  });
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 describe("HealthChecker: the gRPC calls in a process of their own", () => {
