@@ -7,7 +7,7 @@
 // while calls keep coming, and ended after IDLE_MS without one: at rest, the supervisor holds no
 // gRPC code and no HTTP/2 connection.
 import { selfCommand } from "../platform/self.ts";
-import { startChild, type Child } from "../platform/spawn.ts";
+import { killNow, startChild, type Child } from "../platform/spawn.ts";
 import { cancelledCheck, checkResult, type CheckOnce, type DaemonCheck } from "./check.ts";
 import { LineSplitter, parseAnswer, type CheckerRequest } from "./checker-protocol.ts";
 import { noAnswerWithin } from "./tcp.ts";
@@ -150,13 +150,7 @@ export class HealthChecker {
   #end(child: Child, { kill }: { kill: boolean }): void {
     if (this.#process === child) this.#process = null;
     child.stdin?.end();
-    if (kill && child.pid > 0 && !this.#exited.has(child)) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
+    if (kill && child.pid > 0 && !this.#exited.has(child)) killNow(child.pid);
     this.#failAll(child, "the health checker was ended");
   }
 

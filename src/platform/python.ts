@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { findOnPath } from "./executables.ts";
-import { startChild } from "./spawn.ts";
+import { killNow, startChild } from "./spawn.ts";
 import { StigmerError } from "../cli/errors.ts";
 import { envPythonCandidates, osFamily, pathPythonCommands, venvPythonCandidates, type OsFamily } from "./paths.ts";
 
@@ -188,7 +188,7 @@ export async function runProbe(command: string, args: readonly string[], options
   const child = startChild(command, args, { cwd: options.cwd, env, detached: ownGroup, stdin: "ignore", stdout: "pipe", stderr: "ignore" });
   if (child.pid < 0) return { status: null, stdout: "" };
   // Windows has no group to end, and a pid of a process that has exited may already name another: only one that did not exit is killed.
-  const end = (timedOut: boolean) => (ownGroup ? endGroup(child.pid) : timedOut && killQuietly(child.pid));
+  const end = (timedOut: boolean) => (ownGroup ? endGroup(child.pid) : timedOut && killNow(child.pid));
   const chunks: Uint8Array[] = [];
   const collected = (async () => {
     try {
@@ -208,22 +208,10 @@ export async function runProbe(command: string, args: readonly string[], options
   return { status: exit === "timeout" ? null : exit.code, stdout };
 }
 
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
-}
-
 function endGroup(leader: number | undefined): void {
   // A pid of 0 (the spawn failed) would name our own group.
   if (leader === undefined || leader <= 0) return;
-  try {
-    process.kill(-leader, "SIGKILL");
-  } catch {
-    // Nothing left in it: the usual case.
-  }
+  killNow(-leader);
 }
 
 /**

@@ -109,6 +109,18 @@ export interface Spawner {
 
 const bun = (globalThis as { Bun?: BunRuntime }).Bun;
 
+/**
+ * SIGKILL to a process (or, negative, a process group), one not known to have been reaped: the
+ * caller's to know, since a reaped pid may already name another. Gone already is not an error.
+ */
+export function killNow(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
 /** Through Bun.spawn; null where Bun is not. */
 export const bunSpawner: Spawner | null = bun
   ? {
