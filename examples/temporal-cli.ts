@@ -37,7 +37,7 @@ import { appendFileSync, chmodSync, closeSync, existsSync, openSync, writeFileSy
 import { createServer, type Server } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { TEMPORAL_HEALTH_SERVICE } from "../src/lifecycle/start/temporal.ts";
+import { TEMPORAL_HEALTH_SERVICE } from "../src/daemon/check.ts";
 import { startDevDaemon, type DevDaemon } from "./dev-daemon.ts";
 
 export const STANDIN_VERSION = "1.3.0-standin";

@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { TEMPORAL_HEALTH_SERVICE } from "../src/lifecycle/start/temporal.ts";
+import { TEMPORAL_HEALTH_SERVICE } from "../src/daemon/check.ts";
 import { readProcStat } from "../src/platform/proc.ts";
 
 export const ROOT = path.resolve(import.meta.dir, "..");

@@ -10,7 +10,7 @@ import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { installTemporalCli } from "../examples/temporal-cli.ts";
 import { checkDaemon } from "../src/daemon/health.ts";
-import { TEMPORAL_HEALTH_SERVICE } from "../src/lifecycle/start/temporal.ts";
+import { TEMPORAL_HEALTH_SERVICE } from "../src/daemon/check.ts";
 import {
   HEALTH_CHECK_PATH,
   decodeHealthCheckResponse,

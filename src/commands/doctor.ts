@@ -5,7 +5,7 @@ import { runPreflight, type CheckResult } from "../lifecycle/start/preflight.ts"
 import type { StatusReport } from "../lifecycle/control/status.ts";
 import type { OptionName } from "../lifecycle/start/start-options.ts";
 import { optionArgs, resolveSettings } from "./_shared.ts";
-import { TEMPORAL_HEALTH_SERVICE } from "../lifecycle/start/temporal.ts";
+import { TEMPORAL_HEALTH_SERVICE } from "../daemon/check.ts";
 import { resolveExecutable } from "../platform/executables.ts";
 
 /** The options whose checks doctor makes; the rest come from the environment, config.toml and defaults as for start. */

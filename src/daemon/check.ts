@@ -25,6 +25,14 @@ export function daemonAnswers(check: DaemonCheck): boolean {
   return check.status === "serving" || check.status === "reachable";
 }
 
+/** The service name Temporal's frontend answers grpc.health.v1 for. */
+export const TEMPORAL_HEALTH_SERVICE = "temporal.api.workflowservice.v1.WorkflowService";
+
+/** SERVING, or for a server without the health service (stigmer-server today) any gRPC answer. */
+export function isUp(target: { acceptReachable: boolean }, check: DaemonCheck): boolean {
+  return check.status === "serving" || (target.acceptReachable && check.status === "reachable");
+}
+
 /** The health service names asked about: "" is the server as a whole (stigmer-server's daemon). */
 export interface HealthTarget {
   /** grpc.health.v1 service name; Temporal's frontend answers for its workflow service. */

@@ -15,7 +15,7 @@ import { findPython, parsePythonAnswer, pythonProblem } from "../../src/platform
 import { dependencyCheck, dependencyProblem, type DeclaredDependencies } from "../../src/platform/runner-project.ts";
 import { lookStillOpens, unmanagedTargets } from "../../src/lifecycle/start/service-gate.ts";
 import { resolveStartOptions } from "../../src/lifecycle/start/start-options.ts";
-import { TEMPORAL_HEALTH_SERVICE } from "../../src/lifecycle/start/temporal.ts";
+import { TEMPORAL_HEALTH_SERVICE } from "../../src/daemon/check.ts";
 
 const identity: InterpreterIdentity = {
   path: "/usr/bin/python3.12",

@@ -1,8 +1,7 @@
 import { formatDuration } from "../../cli/duration.ts";
 import { StigmerError } from "../../cli/errors.ts";
-import type { DaemonCheck } from "../../daemon/health.ts";
+import { isUp, TEMPORAL_HEALTH_SERVICE, type DaemonCheck } from "../../daemon/check.ts";
 import type { StartOptions } from "./start-options.ts";
-import { TEMPORAL_HEALTH_SERVICE } from "./temporal.ts";
 
 /** How a wait shows progress; drawn by the command (a spinner on a terminal). */
 export interface ProgressLine {
@@ -27,11 +26,6 @@ export function daemonTarget(endpoint: string): ServiceTarget {
 
 export function temporalTarget(address: string): ServiceTarget {
   return { label: "Temporal", endpoint: address, service: TEMPORAL_HEALTH_SERVICE, acceptReachable: false };
-}
-
-/** SERVING, or for a server without the health service (stigmer-server today) any gRPC answer. */
-export function isUp(target: Pick<ServiceTarget, "acceptReachable">, check: DaemonCheck): boolean {
-  return check.status === "serving" || (target.acceptReachable && check.status === "reachable");
 }
 
 /** Where newer stigmer-server builds listen; looked at when nothing answers at the endpoint given. */

@@ -1,8 +1,9 @@
 import path from "node:path";
+import { TEMPORAL_HEALTH_SERVICE } from "../../daemon/check.ts";
 import type { LaunchSpec } from "../process/process-tree.ts";
 import { componentLog, type HomeLayout } from "../control/state-dir.ts";
 import type { StartOptions } from "./start-options.ts";
-import { TEMPORAL_HEALTH_SERVICE, type TemporalPlan } from "./temporal.ts";
+import type { TemporalPlan } from "./temporal.ts";
 
 /** Every component a stack can have, in start order; a stack holds those its options ask for. */
 export const COMPONENT_NAMES = ["temporal", "stigmer-server", "agent-runner"] as const;

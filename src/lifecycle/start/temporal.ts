@@ -1,12 +1,11 @@
 import path from "node:path";
 import { StigmerError, usageError } from "../../cli/errors.ts";
 import { formatEndpoint, parseEndpoint } from "../../cli/values.ts";
+import { TEMPORAL_HEALTH_SERVICE } from "../../daemon/check.ts";
 import { resolveExecutable } from "../../platform/executables.ts";
 import type { TemporalMode } from "./start-options.ts";
 
 export const DEFAULT_TEMPORAL_ADDRESS = "localhost:7233";
-/** The service name Temporal's frontend answers grpc.health.v1 for. */
-export const TEMPORAL_HEALTH_SERVICE = "temporal.api.workflowservice.v1.WorkflowService";
 /** The dev server's web UI listens this far above its gRPC port (7233 → 8233). */
 const UI_PORT_OFFSET = 1000;
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);

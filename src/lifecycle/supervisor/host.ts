@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { formatDuration } from "../../cli/duration.ts";
 import { StigmerError } from "../../cli/errors.ts";
-import { lookFirst, waitUntilAnswers } from "../../daemon/check.ts";
+import { isUp, lookFirst, waitUntilAnswers } from "../../daemon/check.ts";
 import { HealthChecker } from "../../daemon/checker.ts";
 import { DaemonWatcher } from "../../daemon/watch.ts";
 import type { LocalServer } from "../../platform/listen.ts";
@@ -18,7 +18,6 @@ import { diagnose, type Diagnosis } from "../process/diagnosis.ts";
 import { LogFile } from "../process/logs.ts";
 import { launchInGroup } from "../process/process-tree.ts";
 import type { StartPlan } from "../start/plan.ts";
-import { isUp } from "../start/service-gate.ts";
 import { keyVariables } from "../start/runner-env.ts";
 import { COMPONENT_NAMES, longestStart, readinessTimeout, RUNNER, type ComponentPlan, type Readiness } from "../start/stack.ts";
 import { OrphanGuard } from "./orphan-guard.ts";
