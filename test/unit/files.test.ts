@@ -78,11 +78,22 @@ describe("LogFile gathers writes", () => {
     log.close();
   });
 
+  test("a write of 16 KiB or more goes to the file at once, after what was waiting", () => {
+    const file = path.join(tempDir(), "x.log");
+    const log = new LogFile(file);
+    log.write("waiting\n");
+    log.write(Buffer.alloc(16 * 1024 - 1, 0x61));
+    expect(statSync(file).size).toBe(0);
+    log.write(Buffer.alloc(16 * 1024, 0x62));
+    expect(statSync(file).size).toBe(8 + 16 * 1024 - 1 + 16 * 1024);
+    log.close();
+  });
+
   test("writes of every size, around and beyond the gathering buffer, arrive byte for byte and in order", () => {
     const file = path.join(tempDir(), "x.log");
     const log = new LogFile(file, () => {}, { maxBytes: 1024 * 1024 * 1024, files: 2 });
     const expected: Buffer[] = [];
-    const sizes = [1, 100, 65_535, 1, 65_536, 3, 200_000, 65_535, 65_537, 7, 40_000, 40_000];
+    const sizes = [1, 100, 65_535, 1, 65_536, 3, 200_000, 65_535, 65_537, 7, 40_000, 40_000, 16_383, 16_384, 5, 16_385, 64_000, 64_000];
     sizes.forEach((size, index) => {
       const bytes = Buffer.alloc(size, 0x41 + index);
       log.write(bytes);

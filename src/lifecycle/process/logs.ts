@@ -14,8 +14,11 @@ export const DEFAULT_ROTATION: LogRotation = { maxBytes: 10 * 1024 * 1024, files
  * Writes are gathered and go to the file together, once 64 KiB are waiting or 5 ms after the
  * first: a runner that prints line by line would otherwise cost one system call per line.
  * They gather in one buffer that is reused, so a flood of output allocates nothing here.
+ * A write of 16 KiB or more is a system call's worth already: it goes out as it is, after what
+ * waits, instead of being copied first (in a flood, most chunks of the pipe are that big).
  */
 const GATHER_BYTES = 64 * 1024;
+const DIRECT_BYTES = 16 * 1024;
 const FLUSH_MS = 5;
 
 /**
@@ -46,8 +49,8 @@ export class LogFile {
     // What is waiting goes first when this write would take the file past its rotation size,
     // so that rotation still happens between writes, never inside one.
     if (this.gatheredBytes > 0 && this.size + this.gatheredBytes + data.length > this.rotation.maxBytes) this.flush();
-    if (this.gatheredBytes + data.length > GATHER_BYTES) this.flush();
-    if (data.length >= GATHER_BYTES) return this.writeOut(data);
+    if (this.gatheredBytes + data.length > GATHER_BYTES || data.length >= DIRECT_BYTES) this.flush();
+    if (data.length >= DIRECT_BYTES) return this.writeOut(data);
     data.copy(this.gathered, this.gatheredBytes);
     this.gatheredBytes += data.length;
     if (this.gatheredBytes === GATHER_BYTES) this.flush();
