@@ -3,9 +3,12 @@
 // --quick) their RSS, RssAnon, RssFile and PSS, then their CPU time over 60 s (3 s). The floor is the bare program
 // (a timer): the differences to it are what each API costs at rest. Three of them show the ways the resident
 // supervisor could check a serving daemon all day (the dev daemon, examples/dev-daemon.ts): a bare TCP connect, a
-// grpc-js Health/Check on one long-lived channel, and the same check on a new channel each time. No target.
+// grpc-js Health/Check on one long-lived channel, and the same check on a new channel each time. Each binary is
+// dropped from the page cache before it starts, as stigmer's is for the idle rows of the main run; the bare program
+// runs a second time with its binary read whole into the page cache first, to show what that state adds. No target.
 import path from "node:path";
 import { compileProgram } from "../../harness/compile.ts";
+import { dropFromPageCache, readWhole } from "../../harness/page-cache.ts";
 import { ROOT } from "../../harness/fixtures.ts";
 import { formatMiB, formatMs, formatPercent, markdownTable, seconds } from "../../harness/format.ts";
 import { cpuTimeMs, memoryOf, statusBytes } from "../../harness/proc.ts";
@@ -16,6 +19,8 @@ const SIZES = { full: { settleMs: 10_000, cpuWindowMs: 60_000 }, quick: { settle
 
 interface Probe {
   name: string;
+  /** How its binary sits in the page cache when it starts (bench/harness/page-cache.ts); dropped unless said. */
+  pageCache?: "read whole";
   /** The program. `SCRATCH` is a directory it may create sockets in; `ENDPOINT` the serving dev daemon's host:port. */
   source: string;
 }
@@ -65,6 +70,7 @@ function probes(): Probe[] {
   const grpc = JSON.stringify(path.join(ROOT, "node_modules", "@grpc", "grpc-js"));
   return [
     { name: "bare: a timer every 5 s", source: KEEP_ALIVE },
+    { name: "the same, its binary read whole into the page cache first (as a build or an install leaves it)", source: KEEP_ALIVE, pageCache: "read whole" },
     { name: "node:child_process spawn, output piped", source: `${NODE_SPAWN}\n${KEEP_ALIVE}` },
     { name: "Bun.spawn, output piped", source: `${BUN_SPAWN}\n${KEEP_ALIVE}` },
     { name: "node:net Unix socket server", source: `${NODE_LISTEN}\n${KEEP_ALIVE}` },
@@ -95,7 +101,11 @@ export async function probeIdle(quick: boolean, daemonEndpoint: string): Promise
     binaries.push(await compileProgram(dir, `probe-${index}`, source, "stigmer"));
   }
   console.log(`idle probes: ${list.length} programs compiled in ${formatMs(performance.now() - compileBegan)}`);
-  const running = binaries.map((binary) => startInGroup(binary, [], { env: cleanEnv(), cwd: dir }));
+  const running = binaries.map((binary, index) => {
+    if (list[index]!.pageCache === "read whole") readWhole(binary);
+    else dropFromPageCache(binary);
+    return startInGroup(binary, [], { env: cleanEnv(), cwd: dir });
+  });
   try {
     await sleep(sizes.settleMs);
     const readings = running.map((probe, index) => {

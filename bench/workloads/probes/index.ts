@@ -9,10 +9,11 @@ import { probeStartUp } from "./startup.ts";
 export async function runProbes(quick: boolean): Promise<void> {
   const began = performance.now();
   console.log(`probes (${quick ? "--quick" : "full"}), Bun ${Bun.version}`);
-  const startUp = await probeStartUp(quick);
   const daemon = await startDevDaemonProcess(cleanEnv());
   let idle: string;
+  let startUp: string;
   try {
+    startUp = await probeStartUp(quick, daemon.endpoint);
     idle = await probeIdle(quick, daemon.endpoint);
   } finally {
     await daemon.stop();

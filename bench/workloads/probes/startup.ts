@@ -5,7 +5,9 @@
 // their bytecode is in the program's one module but never runs. Beside them `stigmer --version` itself, when the
 // binary is there; and what `local start`'s daemon check costs before its first byte goes out: the hello that loads
 // node:http2 first, and the one that loads @grpc/grpc-js (the project's gRPC client, which loads node:http2). That
-// is the part of start → the runner's first statement that the 2× target cannot absorb (bench/RESULTS.md).
+// is the part of start → the runner's first statement that the 2× target cannot absorb (bench/RESULTS.md); and the
+// hello printed only once a grpc-js Health/Check of the serving dev daemon has answered SERVING (load, channel, call):
+// the least a program that checks the daemon with grpc-js before it spawns anything takes, as `local start` must.
 // 30 runs each (10 with --quick), the order rotated, after one untimed run each. No target.
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -30,13 +32,27 @@ async function commandsBundleBytes(entry: string, plugin: ReturnType<typeof keyr
   return result.outputs.filter((output) => output.kind === "entry-point").reduce((sum, output) => sum + output.size, 0);
 }
 
-export async function probeStartUp(quick: boolean): Promise<string> {
+/** The hello, printed once one grpc.health.v1 Health/Check of `endpoint` answers SERVING (the bytes 08 01); else exit 1. */
+function afterHealthCheck(grpcModule: string, endpoint: string): string {
+  return `(async () => {
+  const grpc = await import(${grpcModule});
+  const client = new grpc.Client(${JSON.stringify(endpoint)}, grpc.credentials.createInsecure());
+  client.makeUnaryRequest("/grpc.health.v1.Health/Check", () => Buffer.alloc(0), (bytes) => bytes, {}, { deadline: Date.now() + 2000 }, (error, response) => {
+    if (error || !response || !Buffer.from([8, 1]).equals(response)) process.exit(1);
+    client.close();
+    ${HELLO}  });
+})();
+`;
+}
+
+export async function probeStartUp(quick: boolean, daemonEndpoint: string): Promise<string> {
   const dir = freshDir("probes-startup");
   const commands = path.join(ROOT, "src", "cli", "run.ts");
   const plugin = keyringAddonPlugin(keyringAddonPath(hostTarget()));
   const bundleKb = Math.round((await commandsBundleBytes(commands, plugin)) / 1000);
   // In a function, so that nothing is awaited at the top level; argv never has 100 entries here.
   const unusedImport = `async function never() { await import(${JSON.stringify(commands)}); }\nif (process.argv.length > 100) void never();\n`;
+  const grpcModule = JSON.stringify(path.join(ROOT, "node_modules", "@grpc", "grpc-js"));
   const programs = [
     { name: "hello, bare `bun build --compile` (floor)", binary: await compileProgram(dir, "hello-bare", HELLO, "bare"), expect: "hello" },
     { name: "hello, build.ts's settings (minify, bytecode, no .env / bunfig)", binary: await compileProgram(dir, "hello-stigmer", HELLO, "stigmer"), expect: "hello" },
@@ -52,7 +68,12 @@ export async function probeStartUp(quick: boolean): Promise<string> {
     },
     {
       name: "hello, build.ts's settings, loading @grpc/grpc-js first",
-      binary: await compileProgram(dir, "hello-grpc", loadingFirst(JSON.stringify(path.join(ROOT, "node_modules", "@grpc", "grpc-js"))), "stigmer"),
+      binary: await compileProgram(dir, "hello-grpc", loadingFirst(grpcModule), "stigmer"),
+      expect: "hello",
+    },
+    {
+      name: `hello, build.ts's settings, once a grpc-js Health/Check of the serving dev daemon (${daemonEndpoint}) has answered`,
+      binary: await compileProgram(dir, "hello-after-check", afterHealthCheck(grpcModule, daemonEndpoint), "stigmer"),
       expect: "hello",
     },
   ];
