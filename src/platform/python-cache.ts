@@ -5,10 +5,11 @@
 // from the file is ever run. A file that does not parse, or is not this format, is ignored (and
 // rewritten whole on the next write); one that is a link, or not the user's, is refused as every
 // file under STIGMER_HOME is (control/state-dir.ts).
-import { readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { closeQuietly, openPrivateFile } from "../lifecycle/control/state-dir.ts";
 import type { PythonAnswer, PythonCandidate } from "./python.ts";
+import { replaceFile } from "./replace-file.ts";
 
 /** The interpreter file as it is on disk now: any change to it (a reinstall, an upgrade, a touch) changes one of these. */
 export interface InterpreterIdentity {
@@ -119,21 +120,9 @@ export function readVersionCache(file: string): CachedVersion[] {
 
 /**
  * Replaces the cache in one step (a reader sees the old file or the new one), 0600, never through a
- * link. Unlike replace-file.ts, no fsync: it cost a start up to tens of milliseconds on a busy disk,
- * and a cache a crash leaves torn is only ignored (and the Python asked again).
+ * link. Not durable: a sync cost a start up to tens of milliseconds on a busy disk, and a cache a
+ * crash leaves torn is only ignored (and the Python asked again).
  */
 export function writeVersionCache(file: string, entries: readonly CachedVersion[]): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    const fd = openPrivateFile(temporary, "replace");
-    try {
-      writeSync(fd, renderVersionCache(entries));
-    } finally {
-      closeQuietly(fd);
-    }
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  replaceFile(file, renderVersionCache(entries), (temporary) => openPrivateFile(temporary, "replace"), { durable: false });
 }
