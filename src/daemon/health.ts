@@ -31,11 +31,11 @@ const loadGrpc = () => (grpcModule ??= import("@grpc/grpc-js"));
 
 export { DEFAULT_DEADLINE_MS, daemonAnswers, type DaemonCheck, type DaemonStatus, type HealthTarget } from "./check.ts";
 
-/** One Health/Check on a channel of its own, closed before returning. */
-export async function checkDaemon(endpoint: string, options: { deadlineMs?: number } & HealthTarget = {}): Promise<DaemonCheck> {
+/** One Health/Check on a channel of its own, closed before returning; an aborted `signal` ends it as "check cancelled". */
+export async function checkDaemon(endpoint: string, options: { deadlineMs?: number; signal?: AbortSignal } & HealthTarget = {}): Promise<DaemonCheck> {
   const probe = new HealthProbe(endpoint, options.service);
   try {
-    return await probe.check(options.deadlineMs ?? DEFAULT_DEADLINE_MS);
+    return await probe.check(options.deadlineMs ?? DEFAULT_DEADLINE_MS, options.signal);
   } finally {
     probe.close();
   }

@@ -119,7 +119,7 @@ export function lookAhead(targets: readonly ServiceTarget[], timeoutMs: number, 
   const deadlineMs = Math.max(Math.min(LOOK_DEADLINE_MS, timeoutMs), 250);
   for (const target of targets) {
     const look = import("../../daemon/health.ts")
-      .then(({ waitForDaemon }) => waitForDaemon(target.endpoint, { service: target.service, timeoutMs: deadlineMs, deadlineMs, signal, accept: () => true }))
+      .then(({ checkDaemon }) => checkDaemon(target.endpoint, { service: target.service, deadlineMs, signal }))
       .catch(() => null);
     looks.set(targetKey(target), look);
   }
