@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor, spawnDevDaemon, type DaemonProcess } from "../helpers.ts";
+import { BUN_SUPERVISOR_SETTINGS } from "../../src/platform/self.ts";
 
 afterEach(cleanupAll);
 
@@ -178,12 +179,10 @@ describe("start --detach and its commands", () => {
     expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
     await waitFor("the runner to write its environment", () => existsSync(envOut) && statSync(envOut).size > 0);
     const supervisorEnv = readFileSync(`/proc/${s.status().report.supervisor.pid}/environ`, "utf8").split("\0");
-    expect(supervisorEnv).toContain("BUN_JSC_useDFGJIT=0");
-    expect(supervisorEnv).toContain("BUN_OPTIONS=--smol");
-    expect(supervisorEnv).toContain("BUN_GC_TIMER_DISABLE=1");
+    expect(Object.keys(BUN_SUPERVISOR_SETTINGS)).toEqual(["BUN_JSC_useDFGJIT", "BUN_JSC_useBaselineJIT", "BUN_JSC_useRegExpJIT", "BUN_OPTIONS", "BUN_GC_TIMER_DISABLE"]);
+    for (const [name, value] of Object.entries(BUN_SUPERVISOR_SETTINGS)) expect(supervisorEnv).toContain(`${name}=${value}`);
     const runnerEnv = JSON.parse(readFileSync(envOut, "utf8"));
-    expect(runnerEnv.BUN_JSC_useDFGJIT).toBeUndefined();
-    expect(runnerEnv.BUN_GC_TIMER_DISABLE).toBeUndefined();
+    for (const name of Object.keys(BUN_SUPERVISOR_SETTINGS)) if (name !== "BUN_OPTIONS") expect(runnerEnv[name]).toBeUndefined();
     expect(runnerEnv.BUN_OPTIONS).toBe("--user-choice");
   });
 });
