@@ -36,13 +36,19 @@ export function cleanEnv(): Record<string, string> {
   return env;
 }
 
+/** The interpreter python3 on PATH runs (not a shim), for the fixture runners. */
+export function findPython(baseEnv: Record<string, string>): string {
+  const found = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8", env: baseEnv });
+  const python = found.stdout?.trim();
+  if (found.status !== 0 || !python) throw new Error("python3 (3.11 or newer) is needed on PATH to run the fixture runners.");
+  return python;
+}
+
 export function prepare(): Setup {
   const stigmer = stigmerBinary();
   if (!existsSync(stigmer)) throw new Error(`${stigmer} is missing: run npm run build (npm run bench does), or set STIGMER_BIN.`);
   const baseEnv = cleanEnv();
-  const found = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8", env: baseEnv });
-  const python = found.stdout?.trim();
-  if (found.status !== 0 || !python) throw new Error("python3 (3.11 or newer) is needed on PATH to run the fixture runners.");
+  const python = findPython(baseEnv);
   const help = spawnSync(stigmer, ["local", "start", "--help"], { encoding: "utf8", env: baseEnv });
   const offers = (flag: string) => `${help.stdout}${help.stderr}`.includes(flag);
   const temporalOff = offers("--temporal") ? ["--temporal", "off"] : [];
@@ -58,6 +64,6 @@ export function stigmerEnv(setup: Setup, home: string, extra: Record<string, str
 }
 
 /** A floor runs the runner as stigmer would: with PYTHONUNBUFFERED=1 (the runner contract sets it). */
-export function floorRunnerEnv(setup: Setup, extra: Record<string, string> = {}): Record<string, string> {
+export function floorRunnerEnv(setup: Pick<Setup, "baseEnv">, extra: Record<string, string> = {}): Record<string, string> {
   return { ...setup.baseEnv, ...extra, PYTHONUNBUFFERED: "1" };
 }

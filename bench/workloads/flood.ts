@@ -29,15 +29,15 @@ import { inTurns, summarize } from "../harness/stats.ts";
 import { row, type WorkloadResult } from "../harness/table.ts";
 
 const TRIALS = { full: 5, quick: 1 };
-const LINES = 100_000;
-const LINE_BYTES = 1_000;
+export const LINES = 100_000;
+export const LINE_BYTES = 1_000;
 const TARGET_RATIO = 1.3;
 const TARGET_PEAK_RSS = 60 * MiB;
 /** How often the bench looks at the file's size: the time measured is late by up to this much, alike for both. */
 const SIZE_POLL_MS = 5;
 
 /** The runner's settings: where its go file and its start stamp are. */
-function floodEnv(dir: string): Record<string, string> {
+export function floodEnv(dir: string): Record<string, string> {
   return {
     BENCH_FLOOD_LINES: String(LINES),
     BENCH_FLOOD_LINE_BYTES: String(LINE_BYTES),
@@ -50,7 +50,7 @@ function floodEnv(dir: string): Record<string, string> {
  * Lets the runner go and waits until `file` holds the whole flood; returns the ms from the runner's first flood line
  * until then, and the runner's pid.
  */
-async function floodOnce(dir: string, file: string, flood: Flood, what: string): Promise<{ ms: number; runnerPid: number }> {
+export async function floodOnce(dir: string, file: string, flood: Flood, what: string): Promise<{ ms: number; runnerPid: number }> {
   writeFileSync(path.join(dir, "go"), "");
   await until(`${what}: ${floodBytes(flood)} bytes in ${file}`, TRIAL_TIMEOUT_MS, () => fileSize(file) >= floodBytes(flood), SIZE_POLL_MS);
   const allInMs = wallClockMs();
@@ -60,7 +60,8 @@ async function floodOnce(dir: string, file: string, flood: Flood, what: string):
   return { ms: allInMs - Number(started.ns) / 1e6, runnerPid: started.pid };
 }
 
-async function stigmerTrial(setup: Setup, closedEndpoint: string): Promise<{ ms: number; peaks: Peaks }> {
+/** One flood through `local start --detach`: its span, and the supervisor's CPU time and memory peaks over it. */
+export async function stigmerTrial(setup: Setup, closedEndpoint: string): Promise<{ ms: number; peaks: Peaks }> {
   const dir = freshDir("flood-stigmer");
   const flood: Flood = { head: `${READY_LINE}key [REDACTED]\n`, lines: LINES, lineBytes: LINE_BYTES };
   const { background } = await startBackground(setup, {
@@ -82,7 +83,8 @@ async function stigmerTrial(setup: Setup, closedEndpoint: string): Promise<{ ms:
   }
 }
 
-async function pipeTrial(setup: Setup): Promise<number> {
+/** The floor: `python3 flood.py | cat > file`, the span from the runner's first line until all of it is in the file. */
+export async function pipeTrial(setup: Pick<Setup, "python" | "baseEnv">): Promise<number> {
   const dir = freshDir("flood-pipe");
   const file = path.join(dir, "flood.log");
   const flood: Flood = { head: `${READY_LINE}key ${FAKE_KEY}\n`, lines: LINES, lineBytes: LINE_BYTES };

@@ -1,8 +1,10 @@
 // `bun bench/run.ts --probes [--quick]`: where stigmer's idle memory and CPU, and its start-up time, go on Bun, from
-// small compiled programs (bench/workloads/probes/idle.ts, startup.ts). Two tables; no targets.
+// small compiled programs (bench/workloads/probes/idle.ts, startup.ts), and what copying a flood costs a program on Bun
+// (flood.ts). Three tables; no targets.
 import { startDevDaemonProcess } from "../../harness/dev-daemon.ts";
 import { formatMs } from "../../harness/format.ts";
 import { cleanEnv } from "../../harness/setup.ts";
+import { probeFlood } from "./flood.ts";
 import { probeIdle } from "./idle.ts";
 import { probeStartUp } from "./startup.ts";
 
@@ -18,10 +20,13 @@ export async function runProbes(quick: boolean): Promise<void> {
   } finally {
     await daemon.stop();
   }
+  const flood = await probeFlood(quick);
   console.log();
   console.log(idle);
   console.log();
   console.log(startUp);
+  console.log();
+  console.log(flood);
   console.log();
   console.log(`Probes finished in ${formatMs(performance.now() - began)}.`);
 }

@@ -1,0 +1,128 @@
+// Probes, flood: what copying the flood workload's output from a pipe into a file costs a program on Bun, before any
+// line splitting or redaction. The flood of the main run (bench/fixtures/flood.py: 100,000 lines of 1,000 bytes, one
+// write(2) each) goes through a FIFO into a compiled program that reads it with `Bun.file(fd).stream()`, as stigmer's
+// supervisor does, and writes each chunk to a file with `writeSync`: the least a supervisor on Bun does with it.
+// Timed like the flood workload (the runner's stamp before its first line until all of it is in the file), in turns
+// with its floor (`python3 flood.py | cat > file`) and, when the binary is there, with stigmer itself. The program runs
+// with Bun's defaults, then with the engine settings stigmer gives its background supervisor, then with those and the
+// FIFO enlarged from 64 KiB to 1 MiB before the runner starts (F_SETPIPE_SZ, set by a Python one-liner: Bun has no
+// fcntl). 5 runs each (1 with --quick). No target: it shows how much of the flood target is Bun's own.
+import path from "node:path";
+import { existsSync } from "node:fs";
+import { compileProgram } from "../../harness/compile.ts";
+import { FAKE_KEY, fileSize, FLOOD_RUNNER, READY_LINE, type Flood } from "../../harness/fixtures.ts";
+import { formatMs, markdownTable } from "../../harness/format.ts";
+import { freePort } from "../../harness/ports.ts";
+import { cpuTimeMs } from "../../harness/proc.ts";
+import { exitWithin, freshDir, signalProcess, startInGroup, STOP_TIMEOUT_MS, TRIAL_TIMEOUT_MS, until } from "../../harness/processes.ts";
+import { cleanEnv, findPython, floorRunnerEnv, prepare, stigmerBinary } from "../../harness/setup.ts";
+import { inTurns, summarize } from "../../harness/stats.ts";
+import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/self.ts";
+import { floodEnv, floodOnce, LINE_BYTES, LINES, pipeTrial, stigmerTrial } from "../flood.ts";
+
+const RUNS = { full: 5, quick: 1 };
+
+/** Why the copier ends before it copies: its exit codes. */
+const COPIER_EXITS: Record<number, string> = { 2: "mkfifo failed", 3: "F_SETPIPE_SZ to 1 MiB was refused (see /proc/sys/fs/pipe-max-size)" };
+
+/** argv: the file to copy into, the Python, the runner, and "enlarge" to give the FIFO 1 MiB first. */
+const COPIER = `import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+const [file, python, runner, mode] = process.argv.slice(2);
+const dir = mkdtempSync(file + ".fifo-");
+if (Bun.spawnSync(["mkfifo", "-m", "600", dir + "/pipe"]).exitCode !== 0) process.exit(2);
+const read = openSync(dir + "/pipe", constants.O_RDONLY | constants.O_NONBLOCK);
+const write = openSync(dir + "/pipe", constants.O_WRONLY);
+rmSync(dir, { recursive: true });
+if (mode === "enlarge") {
+  const set = Bun.spawnSync([python, "-I", "-S", "-c", "import fcntl; fcntl.fcntl(3, 1031, 1 << 20)"], { stdio: ["ignore", "ignore", "inherit", read] });
+  if (set.exitCode !== 0) process.exit(3);
+}
+const out = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
+Bun.spawn([python, runner], { stdio: ["ignore", write, "inherit"] });
+closeSync(write);
+(async () => {
+  for await (const chunk of Bun.file(read).stream()) {
+    let written = 0;
+    while (written < chunk.byteLength) written += writeSync(out, chunk, written);
+  }
+})();
+`;
+
+interface Copier {
+  name: string;
+  mode: "plain" | "enlarge";
+  env: Record<string, string>;
+}
+
+const COPIERS: Copier[] = [
+  { name: "Bun.file(fd).stream() → writeSync, per chunk (a FIFO of 64 KiB), Bun's defaults", mode: "plain", env: {} },
+  { name: `the same with the background supervisor's engine settings (${Object.entries(BUN_SUPERVISOR_SETTINGS).map(([name, value]) => `${name}=${value}`).join(", ")})`, mode: "plain", env: { ...BUN_SUPERVISOR_SETTINGS } },
+  { name: "the same, and the FIFO enlarged to 1 MiB first (F_SETPIPE_SZ)", mode: "enlarge", env: { ...BUN_SUPERVISOR_SETTINGS } },
+];
+
+/** One flood through `binary`: its span and its CPU time (user + system) from the go until all is in the file. */
+async function copierTrial(binary: string, python: string, baseEnv: Record<string, string>, copier: Copier): Promise<{ ms: number; cpuMs: number }> {
+  const dir = freshDir("probe-flood");
+  const file = path.join(dir, "copy.log");
+  const flood: Flood = { head: `${READY_LINE}key ${FAKE_KEY}\n`, lines: LINES, lineBytes: LINE_BYTES };
+  const env = floorRunnerEnv({ baseEnv }, { ...floodEnv(dir), STIGMER_LLM_API_KEY: FAKE_KEY, ...copier.env });
+  const what = `probe copier (${copier.name})`;
+  const started = startInGroup(binary, [file, python, FLOOD_RUNNER, copier.mode], { env, cwd: dir });
+  // Its start-up is not in the span: the runner's first lines must be in the file before it is let go.
+  await until(`${what}: the runner's first lines`, TRIAL_TIMEOUT_MS, () => {
+    if (started.child.exitCode !== null) throw new Error(`${what} exited with ${started.child.exitCode} before its runner's first lines (${COPIER_EXITS[started.child.exitCode] ?? "its runner failed"})`);
+    return fileSize(file) >= Buffer.byteLength(flood.head);
+  });
+  const cpuBefore = cpuTimeMs(started.pid);
+  const { ms, runnerPid } = await floodOnce(dir, file, flood, what);
+  const cpuAfter = cpuTimeMs(started.pid);
+  if (cpuBefore === null || cpuAfter === null) throw new Error(`${what} exited during the flood`);
+  // The runner exits 0 on SIGTERM; its pipe's end ends the copier.
+  signalProcess(runnerPid, "SIGTERM");
+  const exit = await exitWithin(started, STOP_TIMEOUT_MS, `${what} after its runner's end`);
+  if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal}`);
+  return { ms, cpuMs: cpuAfter - cpuBefore };
+}
+
+export async function probeFlood(quick: boolean): Promise<string> {
+  const baseEnv = cleanEnv();
+  const python = findPython(baseEnv);
+  const binary = await compileProgram(freshDir("probes-flood"), "copier", COPIER, "stigmer");
+  const floor: number[] = [];
+  const copied = COPIERS.map(() => ({ ms: [] as number[], cpuMs: [] as number[] }));
+  const stigmer = { ms: [] as number[], cpuMs: [] as number[] };
+  const runs: (() => Promise<void>)[] = [
+    async () => void floor.push(await pipeTrial({ python, baseEnv })),
+    ...COPIERS.map((copier, index) => async () => {
+      const trial = await copierTrial(binary, python, baseEnv, copier);
+      copied[index]!.ms.push(trial.ms);
+      copied[index]!.cpuMs.push(trial.cpuMs);
+    }),
+  ];
+  if (existsSync(stigmerBinary())) {
+    const setup = prepare();
+    const closedEndpoint = `127.0.0.1:${await freePort()}`;
+    runs.push(async () => {
+      const trial = await stigmerTrial(setup, closedEndpoint);
+      stigmer.ms.push(trial.ms);
+      stigmer.cpuMs.push(trial.peaks.cpuMs);
+    });
+  }
+  await inTurns(runs, quick ? RUNS.quick : RUNS.full);
+  const floorMedian = summarize(floor).median;
+  const line = (name: string, ms: number[], cpuMs: number[] | null) => {
+    const { median, min, max } = summarize(ms);
+    return [name, formatMs(median), `${formatMs(min)} – ${formatMs(max)}`, `${(median / floorMedian).toFixed(2)}×`, cpuMs ? formatMs(summarize(cpuMs).median) : "—"];
+  };
+  const rows = [
+    line("floor: `python3 flood.py | cat > file`", floor, null),
+    ...COPIERS.map((copier, index) => line(copier.name, copied[index]!.ms, copied[index]!.cpuMs)),
+    ...(stigmer.ms.length > 0 ? [line("stigmer's background supervisor (lines, redaction, its log file), as in the main run", stigmer.ms, stigmer.cpuMs)] : []),
+  ];
+  const header = [`the flood (${LINES.toLocaleString("en-US")} × ${LINE_BYTES.toLocaleString("en-US")} B) copied by`, "median", "min – max", "vs floor", "its CPU (median)"];
+  return [
+    markdownTable(header, rows),
+    "",
+    `Span: the runner's first flood line until all of it is in the file; ${floor.length} runs each, in turns. CPU: the copying process's user + system time over the same span.`,
+  ].join("\n");
+}
