@@ -48,11 +48,16 @@ export function floodEnv(dir: string): Record<string, string> {
 
 /**
  * Lets the runner go and waits until `file` holds the whole flood; returns the ms from the runner's first flood line
- * until then, and the runner's pid.
+ * until then, and the runner's pid. `gone`, when given, is asked at each look: a reason there fails the wait at once
+ * (the copying process has died, so the rest of the flood will never come).
  */
-export async function floodOnce(dir: string, file: string, flood: Flood, what: string): Promise<{ ms: number; runnerPid: number }> {
+export async function floodOnce(dir: string, file: string, flood: Flood, what: string, gone?: () => string | null): Promise<{ ms: number; runnerPid: number }> {
   writeFileSync(path.join(dir, "go"), "");
-  await until(`${what}: ${floodBytes(flood)} bytes in ${file}`, TRIAL_TIMEOUT_MS, () => fileSize(file) >= floodBytes(flood), SIZE_POLL_MS);
+  await until(`${what}: ${floodBytes(flood)} bytes in ${file}`, TRIAL_TIMEOUT_MS, () => {
+    const reason = gone?.();
+    if (reason) throw new Error(`${what}: ${reason} before ${floodBytes(flood)} bytes were in ${file}`);
+    return fileSize(file) >= floodBytes(flood);
+  }, SIZE_POLL_MS);
   const allInMs = wallClockMs();
   const started = readStamp(path.join(dir, "started"));
   if (!started) throw new Error(`${what}: the runner left no start stamp`);

@@ -41,7 +41,7 @@ export function backgroundCommand(args: readonly string[]): { command: string; a
  */
 const RUNTIME_HOOK = /^(?:BUN_INSPECT(?:_.*)?|BUN_OPTIONS|NODE_OPTIONS)$/;
 
-/** What backgroundEnvironment sets under Bun. */
+/** What backgroundEnvironment sets under Bun; one declaration, so that the tests and the bench's flood probe use exactly these. */
 export const BUN_SUPERVISOR_SETTINGS: Readonly<Record<string, string>> = {
   BUN_JSC_useDFGJIT: "0",
   BUN_JSC_useBaselineJIT: "0",
@@ -56,11 +56,12 @@ export const BUN_SUPERVISOR_SETTINGS: Readonly<Record<string, string>> = {
  * runner's output in batches. Measured (bench/RESULTS.md):
  * - without the DFG and FTL JITs, whose code is ~5.5 MiB of the binary that would otherwise be
  *   paged in, a 200 MB flood peaks at 56 MiB instead of 62 at the same CPU time; `--smol` keeps
- *   the heap a little tighter (and a flood's chunks are reused sooner: ~20 % less CPU for it);
- * - without the baseline and RegExp JITs either, the idle supervisor is ~0.9 MiB smaller
- *   (36.0 → 35.1 MiB RSS) at the same flood CPU time: its JavaScript is glue between native
- *   calls, and the only regular expression it runs often is a readiness pattern until ready.
- *   (No JIT at all, BUN_JSC_useJIT=0, takes 3 MiB off but doubles the flood's CPU time.)
+ *   the heap a little tighter, and a flood's chunks are collected and their memory reused sooner
+ *   (bench --probes, flood: a bare copier uses less CPU with these settings than with Bun's own);
+ * - without the baseline and RegExp JITs either, the idle supervisor is ~1 MiB smaller (36.3 →
+ *   35.3 MiB RSS with no daemon) at the same flood CPU time: its JavaScript is glue between native
+ *   calls, and the only regular expression it runs often is a readiness pattern until ready. No
+ *   JIT at all (BUN_JSC_useJIT=0) takes ~2.3 MiB off but doubles the flood's CPU time;
  * - without Bun's GC timer (a collection check every second, later every 30 s), the idle
  *   supervisor uses 0.03-0.07 % of a core instead of 0.17-0.20 % in its first minute; JSC still
  *   collects as memory is allocated, so after a flood ~2 MiB more stay resident.

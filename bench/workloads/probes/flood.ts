@@ -8,13 +8,13 @@
 // FIFO enlarged from 64 KiB to 1 MiB before the runner starts (F_SETPIPE_SZ, set by a Python one-liner: Bun has no
 // fcntl). 5 runs each (1 with --quick). No target: it shows how much of the flood target is Bun's own.
 import path from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { compileProgram } from "../../harness/compile.ts";
 import { FAKE_KEY, fileSize, FLOOD_RUNNER, READY_LINE, type Flood } from "../../harness/fixtures.ts";
 import { formatMs, markdownTable } from "../../harness/format.ts";
 import { freePort } from "../../harness/ports.ts";
 import { cpuTimeMs } from "../../harness/proc.ts";
-import { exitWithin, freshDir, signalProcess, startInGroup, STOP_TIMEOUT_MS, TRIAL_TIMEOUT_MS, until } from "../../harness/processes.ts";
+import { exitWithin, freshDir, groupExists, signalProcess, startInGroup, STOP_TIMEOUT_MS, TRIAL_TIMEOUT_MS, until, type Started } from "../../harness/processes.ts";
 import { cleanEnv, findPython, floorRunnerEnv, prepare, stigmerBinary } from "../../harness/setup.ts";
 import { inTurns, summarize } from "../../harness/stats.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/self.ts";
@@ -22,8 +22,12 @@ import { floodEnv, floodOnce, LINE_BYTES, LINES, pipeTrial, stigmerTrial } from 
 
 const RUNS = { full: 5, quick: 1 };
 
-/** Why the copier ends before it copies: its exit codes. */
-const COPIER_EXITS: Record<number, string> = { 2: "mkfifo failed", 3: "F_SETPIPE_SZ to 1 MiB was refused (see /proc/sys/fs/pipe-max-size)" };
+/** Why the copier ended early, by its exit code (1 is an uncaught error of its own). */
+const COPIER_EXITS: Record<number, string> = {
+  0: "its runner ended",
+  2: "mkfifo failed",
+  3: "the Python setting F_SETPIPE_SZ to 1 MiB failed (see /proc/sys/fs/pipe-max-size)",
+};
 
 /** argv: the file to copy into, the Python, the runner, and "enlarge" to give the FIFO 1 MiB first. */
 const COPIER = `import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
@@ -34,11 +38,11 @@ const read = openSync(dir + "/pipe", constants.O_RDONLY | constants.O_NONBLOCK);
 const write = openSync(dir + "/pipe", constants.O_WRONLY);
 rmSync(dir, { recursive: true });
 if (mode === "enlarge") {
-  const set = Bun.spawnSync([python, "-I", "-S", "-c", "import fcntl; fcntl.fcntl(3, 1031, 1 << 20)"], { stdio: ["ignore", "ignore", "inherit", read] });
+  const set = Bun.spawnSync([python, "-I", "-S", "-c", "import fcntl; fcntl.fcntl(3, fcntl.F_SETPIPE_SZ, 1 << 20)"], { stdio: ["ignore", "ignore", "ignore", read] });
   if (set.exitCode !== 0) process.exit(3);
 }
 const out = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
-Bun.spawn([python, runner], { stdio: ["ignore", write, "inherit"] });
+Bun.spawn([python, runner], { stdio: ["ignore", write, "ignore"] });
 closeSync(write);
 (async () => {
   for await (const chunk of Bun.file(read).stream()) {
@@ -60,7 +64,18 @@ const COPIERS: Copier[] = [
   { name: "the same, and the FIFO enlarged to 1 MiB first (F_SETPIPE_SZ)", mode: "enlarge", env: { ...BUN_SUPERVISOR_SETTINGS } },
 ];
 
-/** One flood through `binary`: its span and its CPU time (user + system) from the go until all is in the file. */
+/** How `started` ended, if it has: its exit code and what that means, or its signal. */
+function copierEnded(started: Started): string | null {
+  const { exitCode, signalCode } = started.child;
+  if (signalCode !== null) return `the copier was killed by ${signalCode}`;
+  if (exitCode === null) return null;
+  return `the copier exited with ${exitCode} (${COPIER_EXITS[exitCode] ?? "an error of its own"})`;
+}
+
+/**
+ * One flood through `binary`: its span, and its CPU time (user + system) from the go until the whole flood is in the
+ * file and checked.
+ */
 async function copierTrial(binary: string, python: string, baseEnv: Record<string, string>, copier: Copier): Promise<{ ms: number; cpuMs: number }> {
   const dir = freshDir("probe-flood");
   const file = path.join(dir, "copy.log");
@@ -68,25 +83,35 @@ async function copierTrial(binary: string, python: string, baseEnv: Record<strin
   const env = floorRunnerEnv({ baseEnv }, { ...floodEnv(dir), STIGMER_LLM_API_KEY: FAKE_KEY, ...copier.env });
   const what = `probe copier (${copier.name})`;
   const started = startInGroup(binary, [file, python, FLOOD_RUNNER, copier.mode], { env, cwd: dir });
-  // Its start-up is not in the span: the runner's first lines must be in the file before it is let go.
-  await until(`${what}: the runner's first lines`, TRIAL_TIMEOUT_MS, () => {
-    if (started.child.exitCode !== null) throw new Error(`${what} exited with ${started.child.exitCode} before its runner's first lines (${COPIER_EXITS[started.child.exitCode] ?? "its runner failed"})`);
-    return fileSize(file) >= Buffer.byteLength(flood.head);
-  });
-  const cpuBefore = cpuTimeMs(started.pid);
-  const { ms, runnerPid } = await floodOnce(dir, file, flood, what);
-  const cpuAfter = cpuTimeMs(started.pid);
-  if (cpuBefore === null || cpuAfter === null) throw new Error(`${what} exited during the flood`);
-  // The runner exits 0 on SIGTERM; its pipe's end ends the copier.
-  signalProcess(runnerPid, "SIGTERM");
-  const exit = await exitWithin(started, STOP_TIMEOUT_MS, `${what} after its runner's end`);
-  if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal}`);
-  return { ms, cpuMs: cpuAfter - cpuBefore };
+  try {
+    // Its start-up is not in the span: the runner's first lines must be in the file before it is let go.
+    await until(`${what}: the runner's first lines`, TRIAL_TIMEOUT_MS, () => {
+      const ended = copierEnded(started);
+      if (ended) throw new Error(`${what}: ${ended} before its runner's first lines`);
+      return fileSize(file) >= Buffer.byteLength(flood.head);
+    });
+    const cpuBefore = cpuTimeMs(started.pid);
+    if (cpuBefore === null) throw new Error(`${what} exited before the go`);
+    const { ms, runnerPid } = await floodOnce(dir, file, flood, what, () => copierEnded(started));
+    const cpuAfter = cpuTimeMs(started.pid);
+    if (cpuAfter === null) throw new Error(`${what} exited before it could be read after the flood`);
+    // The runner exits 0 on SIGTERM; its pipe's end ends the copier.
+    signalProcess(runnerPid, "SIGTERM");
+    const exit = await exitWithin(started, STOP_TIMEOUT_MS, `${what} after its runner's end`);
+    if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal}`);
+    await until(`${what}: its process group gone`, STOP_TIMEOUT_MS, () => !groupExists(started.pid));
+    return { ms, cpuMs: cpuAfter - cpuBefore };
+  } finally {
+    // Whatever is left of the group after a failure is killed on the way out; the 100 MB copy goes now.
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function probeFlood(quick: boolean): Promise<string> {
-  const baseEnv = cleanEnv();
-  const python = findPython(baseEnv);
+  // With stigmer's binary there, its set-up serves the copiers too; without it, the copiers and the floor run alone.
+  const setup = existsSync(stigmerBinary()) ? prepare() : null;
+  const baseEnv = setup?.baseEnv ?? cleanEnv();
+  const python = setup?.python ?? findPython(baseEnv);
   const binary = await compileProgram(freshDir("probes-flood"), "copier", COPIER, "stigmer");
   const floor: number[] = [];
   const copied = COPIERS.map(() => ({ ms: [] as number[], cpuMs: [] as number[] }));
@@ -99,8 +124,7 @@ export async function probeFlood(quick: boolean): Promise<string> {
       copied[index]!.cpuMs.push(trial.cpuMs);
     }),
   ];
-  if (existsSync(stigmerBinary())) {
-    const setup = prepare();
+  if (setup) {
     const closedEndpoint = `127.0.0.1:${await freePort()}`;
     runs.push(async () => {
       const trial = await stigmerTrial(setup, closedEndpoint);
@@ -123,6 +147,6 @@ export async function probeFlood(quick: boolean): Promise<string> {
   return [
     markdownTable(header, rows),
     "",
-    `Span: the runner's first flood line until all of it is in the file; ${floor.length} runs each, in turns. CPU: the copying process's user + system time over the same span.`,
+    `Span: the runner's first flood line until all of it is in the file; ${floor.length} runs each, in turns. CPU: the copying process's user + system time from the go until the whole flood is in the file and checked (the runner's not counted).`,
   ].join("\n");
 }
