@@ -2,7 +2,6 @@ import { constants, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { closeQuietly } from "../lifecycle/control/state-dir.ts";
-import { raisePipeCapacity, type PipeHelper } from "./pipe-capacity.ts";
 import { runToEnd, startChild, type OutputStream } from "./spawn.ts";
 
 /** A child's stdout and stderr as real pipes: the ends to hand to `spawn`, and the streams to read. */
@@ -13,8 +12,6 @@ export interface OutputPipes {
   stderr: OutputStream;
   /** Our copies of the write ends: closed once the child holds its own, so its exit ends the streams. */
   closeWriteEnds(): void;
-  /** Raises the pipes' capacity in the background (Linux; see pipe-capacity.ts), those still being read. */
-  raiseCapacity(helper: PipeHelper): void;
 }
 
 interface BunFile {
@@ -124,13 +121,12 @@ function removeQuietly(dir: string): void {
   }
 }
 
-/** Reads a pipe until every writer has closed it, then closes our end and says so. */
-async function* readPipe(read: (fd: number) => BunFile, fd: number, closed: () => void): AsyncGenerator<Uint8Array> {
+/** Reads a pipe until every writer has closed it, then closes our end. */
+async function* readPipe(read: (fd: number) => BunFile, fd: number): AsyncGenerator<Uint8Array> {
   try {
     yield* read(fd).stream();
   } finally {
     closeQuietly(fd);
-    closed();
   }
 }
 
@@ -141,17 +137,12 @@ export function takeOutputPipes(): OutputPipes | null {
   const pair = supply?.take();
   if (!pair || !bun) return null;
   const read = (fd: number) => bun.file(fd);
-  // A read end once closed may be another file's number by now: only those still open are handed on.
-  const open = new Set(pair.read);
   return {
     writeEnds: pair.write,
-    stdout: readPipe(read, pair.read[0], () => open.delete(pair.read[0])),
-    stderr: readPipe(read, pair.read[1], () => open.delete(pair.read[1])),
+    stdout: readPipe(read, pair.read[0]),
+    stderr: readPipe(read, pair.read[1]),
     closeWriteEnds() {
       for (const fd of pair.write) closeQuietly(fd);
-    },
-    raiseCapacity(helper) {
-      raisePipeCapacity(helper, [...open]);
     },
   };
 }

@@ -4,7 +4,6 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor, spawnDevDaemon, type DaemonProcess } from "../helpers.ts";
-import { PIPE_CAPACITY } from "../../src/platform/pipe-capacity.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../src/platform/self.ts";
 
 afterEach(cleanupAll);
@@ -184,19 +183,6 @@ describe("start --detach and its commands", () => {
     const runnerEnv = JSON.parse(readFileSync(envOut, "utf8"));
     for (const name of Object.keys(BUN_SUPERVISOR_SETTINGS)) if (name !== "BUN_OPTIONS") expect(runnerEnv[name]).toBeUndefined();
     expect(runnerEnv.BUN_OPTIONS).toBe("--user-choice");
-  });
-});
-
-describe("output pipes", () => {
-  test.if(process.platform === "linux")("once the runner is ready, the pipes of its stdout and stderr hold 1 MiB (its own Python raised them)", async () => {
-    const s = setup({ FIXTURE_MODE: "pipe-size" });
-    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
-    const log = path.join(s.home, "logs", "agent-runner.log");
-    const sizes = () => [...readFileSync(log, "utf8").matchAll(/^pipe-size (\d+) (\d+)$/gm)].map((match) => [Number(match[1]), Number(match[2])]);
-    await waitFor("a runner's line with both pipes at 1 MiB", () => sizes().some(([out, err]) => out === PIPE_CAPACITY && err === PIPE_CAPACITY));
-    // Every size it saw was one of the two: nothing else changes a pipe it writes to.
-    for (const pair of sizes()) for (const size of pair) expect([65536, PIPE_CAPACITY]).toContain(size);
-    expect(s.cli("local", "stop").code).toBe(0);
   });
 });
 

@@ -160,8 +160,7 @@ describe("the Python version cache", () => {
     const lines = readFileSync(calls, "utf8").trim().split("\n");
     expect(lines.filter((line) => line === "-S 3")).toHaveLength(2);
     expect(lines.filter((line) => line === `${FIXTURE_RUNNER} 1`)).toHaveLength(2);
-    // Nothing else runs it but, once the runner is ready and in the background, the call that raises its output pipes' capacity (Linux).
-    expect(lines.filter((line) => line !== "-S 3" && line !== `${FIXTURE_RUNNER} 1` && line !== "-I 5")).toEqual([]);
+    expect(lines).toHaveLength(4);
     expect(existsSync(s.cacheFile)).toBe(false);
   });
 

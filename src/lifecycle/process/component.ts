@@ -137,9 +137,6 @@ export class Component {
     this.ready = true;
     this.readyAt = new Date().toISOString();
     if (this.state === "starting") this.setState("running");
-    // Only now: before it is ready the helper would take CPU from its start, and a run that dies at once
-    // (a crash loop) never needs the room.
-    this.current?.process.raiseOutputCapacity();
     this.onEvent({ type: "ready", pid: this.pid, afterMs: this.io.now() - (this.startedAt ?? this.io.now()) });
     this.tellWaiters({ kind: "ready" });
   }

@@ -1,5 +1,4 @@
 import { takeOutputPipes } from "../../platform/output-pipes.ts";
-import type { PipeHelper } from "../../platform/pipe-capacity.ts";
 import { groupHasLivingMember, hasProcFs } from "../../platform/proc.ts";
 import { runToEnd, startChild, type OutputStream, type StartError } from "../../platform/spawn.ts";
 
@@ -23,8 +22,6 @@ export interface LaunchedProcess {
   stderr: OutputStream;
   /** Resolves once the leader has exited and been reaped; never rejects. */
   exited: Promise<ProcessExit>;
-  /** Gives its output pipes more room, in the background, where that can be done (see pipe-capacity.ts). */
-  raiseOutputCapacity(): void;
 }
 
 const isWindows = process.platform === "win32";
@@ -32,10 +29,9 @@ const isWindows = process.platform === "win32";
 /**
  * Starts a process as the leader of a new session and process group (POSIX) so that
  * the whole tree it forks can be signalled at once, and so that the terminal's Ctrl-C
- * reaches only us: we decide how the runner stops. `pipeHelper` is the Python that may
- * raise its output pipes' capacity later; without one they stay as they are.
+ * reaches only us: we decide how the runner stops.
  */
-export function launchInGroup(spec: LaunchSpec, pipeHelper: PipeHelper | null = null): LaunchedProcess {
+export function launchInGroup(spec: LaunchSpec): LaunchedProcess {
   const pipes = takeOutputPipes();
   let child: ReturnType<typeof startChild>;
   try {
@@ -53,15 +49,7 @@ export function launchInGroup(spec: LaunchSpec, pipeHelper: PipeHelper | null = 
   const exited = child.exited.then(({ code, signal, startError }): ProcessExit =>
     startError ? { code, signal, error: describeSpawnError(startError, spec.command) } : { code, signal },
   );
-  return {
-    pid: child.pid,
-    stdout: pipes?.stdout ?? child.stdout ?? NO_OUTPUT,
-    stderr: pipes?.stderr ?? child.stderr ?? NO_OUTPUT,
-    exited,
-    raiseOutputCapacity() {
-      if (pipes && pipeHelper) pipes.raiseCapacity(pipeHelper);
-    },
-  };
+  return { pid: child.pid, stdout: pipes?.stdout ?? child.stdout ?? NO_OUTPUT, stderr: pipes?.stderr ?? child.stderr ?? NO_OUTPUT, exited };
 }
 
 /** The output of a process that never started. */

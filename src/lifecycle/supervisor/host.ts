@@ -117,7 +117,7 @@ export class SupervisorHost {
         if (event.type === "ready") file()?.flush();
         if (event.type === "spawned" || event.type === "stopped" || event.type === "exited") this.recordState();
       },
-      { launch: (spec) => launchInGroup(spec, plan.python), random: Math.random, now: () => performance.now() },
+      { launch: launchInGroup, random: Math.random, now: () => performance.now() },
     );
     return component;
   }
