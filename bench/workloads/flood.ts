@@ -22,6 +22,7 @@ import {
   TRIAL_TIMEOUT_MS,
   until,
   wallClockMs,
+  type Started,
 } from "../harness/processes.ts";
 import { floorRunnerEnv, type Setup } from "../harness/setup.ts";
 import { startBackground, stopBackground } from "../harness/stigmer.ts";
@@ -88,23 +89,36 @@ export async function stigmerTrial(setup: Setup, closedEndpoint: string): Promis
   }
 }
 
+/** The flood as it reaches a file with nothing in between: the key the runner prints is not redacted. */
+export const UNREDACTED_FLOOD: Flood = { head: `${READY_LINE}key ${FAKE_KEY}\n`, lines: LINES, lineBytes: LINE_BYTES };
+
+/** The flood runner's environment outside stigmer: the key as stigmer would hand it over (nothing redacts it), and `extra`. */
+export function unsupervisedFloodEnv(setup: Pick<Setup, "baseEnv">, dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return floorRunnerEnv(setup, { ...floodEnv(dir), STIGMER_LLM_API_KEY: FAKE_KEY, ...extra });
+}
+
+/**
+ * Ends a flood's copying process group the way a runner ends: the runner stays up once done, like a real one, so it
+ * gets SIGTERM alone (exit 0), and the end of its pipe ends the copier, which must exit 0 and leave nothing behind.
+ */
+export async function endWithRunner(started: Started, runnerPid: number, what: string): Promise<void> {
+  signalProcess(runnerPid, "SIGTERM");
+  const exit = await exitWithin(started, STOP_TIMEOUT_MS, `${what} after SIGTERM to the runner`);
+  if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal} after SIGTERM to the runner, not 0`);
+  await until(`${what}: its process group gone`, STOP_TIMEOUT_MS, () => !groupExists(started.pid));
+}
+
 /** The floor: `python3 flood.py | cat > file`, the span from the runner's first line until all of it is in the file. */
 export async function pipeTrial(setup: Pick<Setup, "python" | "baseEnv">): Promise<number> {
   const dir = freshDir("flood-pipe");
   const file = path.join(dir, "flood.log");
-  const flood: Flood = { head: `${READY_LINE}key ${FAKE_KEY}\n`, lines: LINES, lineBytes: LINE_BYTES };
-  // The runner gets the key as stigmer would hand it over; nothing redacts it here.
-  const env = floorRunnerEnv(setup, { ...floodEnv(dir), STIGMER_LLM_API_KEY: FAKE_KEY });
+  const env = unsupervisedFloodEnv(setup, dir);
   const what = "python3 flood.py | cat > file";
   const started = startInGroup("bash", ["-c", '"$0" "$1" | cat > "$2"', setup.python, FLOOD_RUNNER, file], { env, cwd: dir });
   try {
-    const { ms, runnerPid } = await floodOnce(dir, file, flood, what);
-    // The runner stays up once done, like a real one. SIGTERM to it alone (bash would die of its own): it exits 0,
-    // then cat at the end of the pipe, then bash with cat's 0; nothing of the group may be left.
-    signalProcess(runnerPid, "SIGTERM");
-    const exit = await exitWithin(started, STOP_TIMEOUT_MS, `${what} after SIGTERM to the runner`);
-    if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal} after SIGTERM to the runner, not 0`);
-    await until(`${what}: its process group gone`, STOP_TIMEOUT_MS, () => !groupExists(started.pid));
+    const { ms, runnerPid } = await floodOnce(dir, file, UNREDACTED_FLOOD, what);
+    // bash would die of a SIGTERM of its own: the runner's exit ends cat, then bash with cat's 0.
+    await endWithRunner(started, runnerPid, what);
     return ms;
   } finally {
     // Whatever is left of the group after a failure is killed on the way out.

@@ -10,15 +10,15 @@
 import path from "node:path";
 import { existsSync, rmSync } from "node:fs";
 import { compileProgram } from "../../harness/compile.ts";
-import { FAKE_KEY, fileSize, FLOOD_RUNNER, READY_LINE, type Flood } from "../../harness/fixtures.ts";
+import { fileSize, FLOOD_RUNNER } from "../../harness/fixtures.ts";
 import { formatMs, markdownTable } from "../../harness/format.ts";
 import { freePort } from "../../harness/ports.ts";
 import { cpuTimeMs } from "../../harness/proc.ts";
-import { exitWithin, freshDir, groupExists, signalProcess, startInGroup, STOP_TIMEOUT_MS, TRIAL_TIMEOUT_MS, until, type Started } from "../../harness/processes.ts";
-import { cleanEnv, findPython, floorRunnerEnv, prepare, stigmerBinary } from "../../harness/setup.ts";
+import { freshDir, startInGroup, TRIAL_TIMEOUT_MS, until, type Started } from "../../harness/processes.ts";
+import { cleanEnv, findPython, prepare, stigmerBinary } from "../../harness/setup.ts";
 import { inTurns, summarize } from "../../harness/stats.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/self.ts";
-import { floodEnv, floodOnce, LINE_BYTES, LINES, pipeTrial, stigmerTrial } from "../flood.ts";
+import { endWithRunner, floodOnce, LINE_BYTES, LINES, pipeTrial, stigmerTrial, UNREDACTED_FLOOD, unsupervisedFloodEnv } from "../flood.ts";
 
 const RUNS = { full: 5, quick: 1 };
 
@@ -79,8 +79,7 @@ function copierEnded(started: Started): string | null {
 async function copierTrial(binary: string, python: string, baseEnv: Record<string, string>, copier: Copier): Promise<{ ms: number; cpuMs: number }> {
   const dir = freshDir("probe-flood");
   const file = path.join(dir, "copy.log");
-  const flood: Flood = { head: `${READY_LINE}key ${FAKE_KEY}\n`, lines: LINES, lineBytes: LINE_BYTES };
-  const env = floorRunnerEnv({ baseEnv }, { ...floodEnv(dir), STIGMER_LLM_API_KEY: FAKE_KEY, ...copier.env });
+  const env = unsupervisedFloodEnv({ baseEnv }, dir, copier.env);
   const what = `probe copier (${copier.name})`;
   const started = startInGroup(binary, [file, python, FLOOD_RUNNER, copier.mode], { env, cwd: dir });
   try {
@@ -88,18 +87,14 @@ async function copierTrial(binary: string, python: string, baseEnv: Record<strin
     await until(`${what}: the runner's first lines`, TRIAL_TIMEOUT_MS, () => {
       const ended = copierEnded(started);
       if (ended) throw new Error(`${what}: ${ended} before its runner's first lines`);
-      return fileSize(file) >= Buffer.byteLength(flood.head);
+      return fileSize(file) >= Buffer.byteLength(UNREDACTED_FLOOD.head);
     });
     const cpuBefore = cpuTimeMs(started.pid);
     if (cpuBefore === null) throw new Error(`${what} exited before the go`);
-    const { ms, runnerPid } = await floodOnce(dir, file, flood, what, () => copierEnded(started));
+    const { ms, runnerPid } = await floodOnce(dir, file, UNREDACTED_FLOOD, what, () => copierEnded(started));
     const cpuAfter = cpuTimeMs(started.pid);
     if (cpuAfter === null) throw new Error(`${what} exited before it could be read after the flood`);
-    // The runner exits 0 on SIGTERM; its pipe's end ends the copier.
-    signalProcess(runnerPid, "SIGTERM");
-    const exit = await exitWithin(started, STOP_TIMEOUT_MS, `${what} after its runner's end`);
-    if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal}`);
-    await until(`${what}: its process group gone`, STOP_TIMEOUT_MS, () => !groupExists(started.pid));
+    await endWithRunner(started, runnerPid, what);
     return { ms, cpuMs: cpuAfter - cpuBefore };
   } finally {
     // Whatever is left of the group after a failure is killed on the way out; the 100 MB copy goes now.
