@@ -179,6 +179,14 @@ describe("start --detach and its commands", () => {
     expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
     await waitFor("the runner to write its environment", () => existsSync(envOut) && statSync(envOut).size > 0);
     const supervisorEnv = readFileSync(`/proc/${s.status().report.supervisor.pid}/environ`, "utf8").split("\0");
+    // The settings as measured (src/platform/self.ts): a change to them is a change to this test too.
+    expect(BUN_SUPERVISOR_SETTINGS).toEqual({
+      BUN_JSC_useDFGJIT: "0",
+      BUN_JSC_useBaselineJIT: "0",
+      BUN_JSC_useRegExpJIT: "0",
+      BUN_OPTIONS: "--smol",
+      BUN_GC_TIMER_DISABLE: "1",
+    });
     for (const [name, value] of Object.entries(BUN_SUPERVISOR_SETTINGS)) expect(supervisorEnv).toContain(`${name}=${value}`);
     const runnerEnv = JSON.parse(readFileSync(envOut, "utf8"));
     for (const name of Object.keys(BUN_SUPERVISOR_SETTINGS)) if (name !== "BUN_OPTIONS") expect(runnerEnv[name]).toBeUndefined();
