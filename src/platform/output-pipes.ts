@@ -2,6 +2,7 @@ import { constants, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { closeQuietly } from "../lifecycle/control/state-dir.ts";
+import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY, raisePipeCapacity } from "./pipe-capacity.ts";
 import { runToEnd, startChild, type OutputStream } from "./spawn.ts";
 
 /** A child's stdout and stderr as real pipes: the ends to hand to `spawn`, and the streams to read. */
@@ -12,6 +13,10 @@ export interface OutputPipes {
   stderr: OutputStream;
   /** Our copies of the write ends: closed once the child holds its own, so its exit ends the streams. */
   closeWriteEnds(): void;
+  /** How many bytes each pipe holds: more once they have been raised. */
+  capacity(): number;
+  /** Raises the pipes' capacity in the background, once (Linux; see pipe-capacity.ts): those still being read. */
+  raiseCapacity(): void;
 }
 
 interface BunFile {
@@ -31,7 +36,8 @@ const bun = (globalThis as { Bun?: BunGlobal }).Bun;
  * A pipe is made from a FIFO (no JavaScript runtime can call pipe(2)): `mkfifo` in a fresh
  * private directory, both ends opened, the name removed at once. Spawning `mkfifo` takes a few
  * milliseconds, so the pair for the next child is made in the background while this one runs,
- * keeping it out of the restart gap. When `mkfifo` cannot be used, children get `"pipe"`.
+ * keeping it out of the restart gap. When `mkfifo` cannot be used, children get `"pipe"`. A pair
+ * a child floods is raised from 64 KiB to 1 MiB on Linux (pipe-capacity.ts).
  */
 class FifoSupply {
   private spare: FifoPair | null = null;
@@ -121,12 +127,13 @@ function removeQuietly(dir: string): void {
   }
 }
 
-/** Reads a pipe until every writer has closed it, then closes our end. */
-async function* readPipe(read: (fd: number) => BunFile, fd: number): AsyncGenerator<Uint8Array> {
+/** Reads a pipe until every writer has closed it, then closes our end and says so. */
+async function* readPipe(read: (fd: number) => BunFile, fd: number, closed: () => void): AsyncGenerator<Uint8Array> {
   try {
     yield* read(fd).stream();
   } finally {
     closeQuietly(fd);
+    closed();
   }
 }
 
@@ -137,12 +144,24 @@ export function takeOutputPipes(): OutputPipes | null {
   const pair = supply?.take();
   if (!pair || !bun) return null;
   const read = (fd: number) => bun.file(fd);
+  // A read end once closed may be another file's number by now: only those still open are raised.
+  const open = new Set(pair.read);
+  let capacity = DEFAULT_PIPE_CAPACITY;
+  let raising = false;
   return {
     writeEnds: pair.write,
-    stdout: readPipe(read, pair.read[0]),
-    stderr: readPipe(read, pair.read[1]),
+    stdout: readPipe(read, pair.read[0], () => open.delete(pair.read[0])),
+    stderr: readPipe(read, pair.read[1], () => open.delete(pair.read[1])),
     closeWriteEnds() {
       for (const fd of pair.write) closeQuietly(fd);
+    },
+    capacity: () => capacity,
+    raiseCapacity() {
+      if (raising) return;
+      raising = true;
+      void raisePipeCapacity([...open]).then((raised) => {
+        if (raised) capacity = PIPE_CAPACITY;
+      });
     },
   };
 }

@@ -21,6 +21,8 @@ export interface ChildOptions {
   stdin: "ignore" | "pipe";
   stdout: OutputTarget;
   stderr: OutputTarget;
+  /** Descriptors of ours the child gets as its fds 3, 4, …, in this order. */
+  extraFds?: readonly number[];
 }
 
 /** Why a child could not be started at all: the system's error (`ENOENT`, `EACCES`). */
@@ -91,7 +93,7 @@ interface BunSpawnOptions {
   env?: Readonly<Record<string, string>>;
   detached?: boolean;
   windowsHide: boolean;
-  stdio: [BunStdio, BunStdio, BunStdio];
+  stdio: BunStdio[];
   onExit?(subprocess: unknown, code: number | null, signal: string | null): void;
 }
 interface BunRuntime {
@@ -167,7 +169,7 @@ function bunStart(runtime: BunRuntime, command: string, args: readonly string[],
       env: options.env,
       detached: options.detached,
       windowsHide: true,
-      stdio: [options.stdin, options.stdout, options.stderr],
+      stdio: [options.stdin, options.stdout, options.stderr, ...(options.extraFds ?? [])],
       onExit: (_subprocess, code, signal) => settle({ code: signal ? null : code, signal }),
     });
   } catch (error) {
@@ -203,7 +205,7 @@ function nodeStart(command: string, args: readonly string[], options: ChildOptio
     env: options.env,
     detached: options.detached,
     windowsHide: true,
-    stdio: [options.stdin, options.stdout, options.stderr],
+    stdio: [options.stdin, options.stdout, options.stderr, ...(options.extraFds ?? [])],
   });
   const exited = new Promise<ChildExit>((resolve) => {
     child.once("error", (error) => resolve({ code: null, signal: null, startError: startError(error) }));

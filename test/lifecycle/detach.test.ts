@@ -1,9 +1,10 @@
 // `start --detach` and the commands that talk to the background supervisor, end to end.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor, spawnDevDaemon, type DaemonProcess } from "../helpers.ts";
+import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY } from "../../src/platform/pipe-capacity.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../src/platform/self.ts";
 
 afterEach(cleanupAll);
@@ -191,6 +192,56 @@ describe("start --detach and its commands", () => {
     const runnerEnv = JSON.parse(readFileSync(envOut, "utf8"));
     for (const name of Object.keys(BUN_SUPERVISOR_SETTINGS)) if (name !== "BUN_OPTIONS") expect(runnerEnv[name]).toBeUndefined();
     expect(runnerEnv.BUN_OPTIONS).toBe("--user-choice");
+  });
+});
+
+/**
+ * PATH as it is, but without `program`: each directory that holds one is replaced by a directory of links to
+ * everything else in it.
+ */
+function pathWithout(program: string): string {
+  return (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => {
+      if (!existsSync(path.join(dir, program))) return dir;
+      const shadow = tempDir("stigmer-path-");
+      for (const name of readdirSync(dir)) if (name !== program) symlinkSync(path.join(dir, name), path.join(shadow, name));
+      return shadow;
+    })
+    .join(path.delimiter);
+}
+
+describe("output pipes", () => {
+  /** The pipe sizes the runner reports in agent-runner.log (FIXTURE_MODE pipe-size), stdout's and stderr's. */
+  const pipeSizes = (home: string) =>
+    [...readFileSync(path.join(home, "logs", "agent-runner.log"), "utf8").matchAll(/^pipe-size (\d+) (\d+)$/gm)].map((match) => [Number(match[1]), Number(match[2])]);
+  const floodLines = (home: string) => readFileSync(path.join(home, "logs", "agent-runner.log"), "utf8").split("\n").filter((line) => line === "y".repeat(999)).length;
+  const FLOOD = { FIXTURE_MODE: "pipe-size", FIXTURE_FLOOD_MB: "20" };
+
+  test.if(process.platform === "linux")("a runner that floods its output gets its pipes raised to 1 MiB (by perl); a quiet one keeps 64 KiB", async () => {
+    const flooding = setup(FLOOD);
+    expect(flooding.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--log-max-size", "1GiB").code).toBe(0);
+    await waitFor("the flood's end: the runner's pipe sizes", () => pipeSizes(flooding.home).length >= 3);
+    expect(pipeSizes(flooding.home).flat().every((size) => size === PIPE_CAPACITY)).toBe(true);
+    expect(floodLines(flooding.home)).toBe(20_000);
+    expect(flooding.cli("local", "stop").code).toBe(0);
+
+    const quiet = setup({ FIXTURE_MODE: "pipe-size" });
+    expect(quiet.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
+    await waitFor("ten of the runner's lines", () => pipeSizes(quiet.home).length >= 10);
+    expect(pipeSizes(quiet.home).flat().every((size) => size === DEFAULT_PIPE_CAPACITY)).toBe(true);
+    expect(quiet.cli("local", "stop").code).toBe(0);
+  });
+
+  test.if(process.platform === "linux")("without perl a flood's pipes keep their 64 KiB, and every line still reaches the log", async () => {
+    const s = setup({ ...FLOOD, PATH: pathWithout("perl") });
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--log-max-size", "1GiB").code).toBe(0);
+    await waitFor("the flood's end: the runner's pipe sizes", () => pipeSizes(s.home).length >= 3);
+    expect(pipeSizes(s.home).flat().every((size) => size === DEFAULT_PIPE_CAPACITY)).toBe(true);
+    expect(floodLines(s.home)).toBe(20_000);
+    expect(s.status().code).toBe(0);
+    expect(s.cli("local", "stop").code).toBe(0);
   });
 });
 

@@ -215,11 +215,11 @@ export class Component {
     this.ready = false;
     this.readyAt = null;
     const outputDone = Promise.all([
-      this.pipe(process.stdout, (lines) => {
+      this.pipe(process.stdout, process, (lines) => {
         this.spec.output.stdout(lines);
         this.matchReadyLine(lines, generation);
       }),
-      this.pipe(process.stderr, (lines) => {
+      this.pipe(process.stderr, process, (lines) => {
         this.stderrEnd.push(lines);
         this.spec.output.stderr(lines);
         this.matchReadyLine(lines, generation);
@@ -238,13 +238,15 @@ export class Component {
     }
   }
 
-  private async pipe(stream: OutputStream, write: (lines: Buffer) => void): Promise<void> {
+  private async pipe(stream: OutputStream, pipes: Pick<LaunchedProcess, "outputCapacity" | "raiseOutputCapacity">, write: (lines: Buffer) => void): Promise<void> {
     const assembler = new LineAssembler(this.spec.redact);
     const pacing = new ReadPacing();
     try {
       for await (const chunk of stream) {
         for (const lines of assembler.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) write(lines);
-        const waitMs = pacing.afterRead(chunk.byteLength, this.io.now());
+        const waitMs = pacing.afterRead(chunk.byteLength, this.io.now(), pipes.outputCapacity());
+        // Only a flood is worth the helper process: a quiet runner or a crash loop never pays for it.
+        if (pacing.filling) pipes.raiseOutputCapacity();
         // A ref'd timer: with the pause on an unref'd one, each run of a crash loop took ~30 ms longer under Bun (measured).
         if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
       }

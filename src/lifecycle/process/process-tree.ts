@@ -1,4 +1,5 @@
 import { takeOutputPipes } from "../../platform/output-pipes.ts";
+import { DEFAULT_PIPE_CAPACITY } from "../../platform/pipe-capacity.ts";
 import { groupHasLivingMember, hasProcFs } from "../../platform/proc.ts";
 import { runToEnd, startChild, type OutputStream, type StartError } from "../../platform/spawn.ts";
 
@@ -22,6 +23,10 @@ export interface LaunchedProcess {
   stderr: OutputStream;
   /** Resolves once the leader has exited and been reaped; never rejects. */
   exited: Promise<ProcessExit>;
+  /** How many bytes its stdout and stderr pipes each hold, as far as we know by now. */
+  outputCapacity: () => number;
+  /** Gives its output pipes more room, in the background and once, where that can be done (see pipe-capacity.ts). */
+  raiseOutputCapacity: () => void;
 }
 
 const isWindows = process.platform === "win32";
@@ -49,7 +54,14 @@ export function launchInGroup(spec: LaunchSpec): LaunchedProcess {
   const exited = child.exited.then(({ code, signal, startError }): ProcessExit =>
     startError ? { code, signal, error: describeSpawnError(startError, spec.command) } : { code, signal },
   );
-  return { pid: child.pid, stdout: pipes?.stdout ?? child.stdout ?? NO_OUTPUT, stderr: pipes?.stderr ?? child.stderr ?? NO_OUTPUT, exited };
+  return {
+    pid: child.pid,
+    stdout: pipes?.stdout ?? child.stdout ?? NO_OUTPUT,
+    stderr: pipes?.stderr ?? child.stderr ?? NO_OUTPUT,
+    exited,
+    outputCapacity: () => pipes?.capacity() ?? DEFAULT_PIPE_CAPACITY,
+    raiseOutputCapacity: () => pipes?.raiseCapacity(),
+  };
 }
 
 /** The output of a process that never started. */
