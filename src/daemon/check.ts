@@ -2,7 +2,7 @@
 // the call: @grpc/grpc-js in this process (health.ts) or in a short-lived one (checker.ts).
 // Nothing here loads gRPC.
 
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../platform/timers.ts";
 import { splitEndpoint, tcpConnectFailure } from "./tcp.ts";
 
 /** See DESIGN.md, "Status": `reachable` is a gRPC server without the health service (stigmer-server today). */
@@ -96,10 +96,7 @@ export async function waitUntilAnswers(check: CheckOnce, options: WaitOptions): 
     if (signal?.aborted) return latest;
     onProgress?.(latest, elapsedMs());
     if (accept(latest) || elapsedMs() >= timeoutMs) return latest;
-    try {
-      await sleep(Math.min(intervalMs, timeoutMs - elapsedMs()), undefined, { signal });
-    } catch {
-      // Aborted while pausing: the next check sees the signal and returns at once.
-    }
+    // Aborted while pausing: the next check sees the signal and returns at once.
+    await sleep(Math.min(intervalMs, timeoutMs - elapsedMs()), { signal });
   }
 }

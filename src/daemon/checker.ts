@@ -8,6 +8,7 @@
 // gRPC code and no HTTP/2 connection.
 import { selfCommand } from "../platform/self.ts";
 import { killNow, startChild, type Child } from "../platform/spawn.ts";
+import { unrefTimeout, type TimerHandle } from "../platform/timers.ts";
 import { cancelledCheck, checkResult, type CheckOnce, type DaemonCheck } from "./check.ts";
 import { LineSplitter, parseAnswer, type CheckerRequest } from "./checker-protocol.ts";
 import { noAnswerWithin } from "./tcp.ts";
@@ -39,7 +40,7 @@ export class HealthChecker {
   #process: Child | null = null;
   /** Those whose exit has been seen: their pid may already name another process. */
   readonly #exited = new WeakSet<Child>();
-  #idleTimer: NodeJS.Timeout | null = null;
+  #idleTimer: TimerHandle | null = null;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
   #closed = false;
@@ -143,7 +144,7 @@ export class HealthChecker {
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     const child = this.#process;
     // Unref'd: a process otherwise done does not wait for it.
-    this.#idleTimer = child ? setTimeout(() => this.#end(child, { kill: false }), this.#idleMs).unref() : null;
+    this.#idleTimer = child ? unrefTimeout(() => this.#end(child, { kill: false }), this.#idleMs) : null;
   }
 
   /** Closing its input ends it (check-server.ts); `kill` for one that may be stuck, or when we are about to exit. */

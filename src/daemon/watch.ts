@@ -8,7 +8,7 @@
 // a daemon not serving is asked again at every look. Each call starts the checker
 // process (~0.2 s of CPU: Bun, then gRPC loaded), so a call a minute would cost the idle supervisor
 // ~0.3 % of a core (bench/RESULTS.md); one every five minutes, 0.06 %.
-import { clearTimeout, setTimeout } from "node:timers";
+import { unrefTimeout, type TimerHandle } from "../platform/timers.ts";
 import { checkResult, daemonAnswers, DEFAULT_DEADLINE_MS, type CheckOnce, type DaemonCheck } from "./check.ts";
 import { splitEndpoint, tcpConnectFailure } from "./tcp.ts";
 
@@ -35,7 +35,7 @@ export class DaemonWatcher {
   #lastCallAt = 0;
   #calls = 0;
   #running = false;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: TimerHandle | null = null;
   #lookUnderWay: AbortController | null = null;
 
   /** `call` is the health call itself (a HealthChecker's checkOnce in the supervisor). */
@@ -85,7 +85,7 @@ export class DaemonWatcher {
     this.#last = check;
     // Scheduled before the listener runs, so a listener that throws does not end the watch.
     // Unref'd: a forgotten watcher must not keep a process alive that is otherwise done.
-    this.#timer = setTimeout(() => void this.#tick(onChange), this.#intervalMs).unref();
+    this.#timer = unrefTimeout(() => void this.#tick(onChange), this.#intervalMs);
     if (previous?.status !== check.status) onChange(check, previous);
   }
 

@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 
 interface DenoGlobal {
   execPath(): string;
@@ -16,7 +15,8 @@ function isInsideCompiledBinary(script: string): boolean {
  */
 export function selfCommand(): { command: string; args: string[] } {
   const deno = (globalThis as { Deno?: DenoGlobal }).Deno;
-  if (deno) return { command: deno.execPath(), args: ["run", "-A", fileURLToPath(deno.mainModule)] };
+  // node:url only here: under Bun it would stay resident in the background supervisor (timers.ts).
+  if (deno) return { command: deno.execPath(), args: ["run", "-A", process.getBuiltinModule("node:url").fileURLToPath(deno.mainModule)] };
   const script = process.argv[1];
   if (!script || script === process.execPath || isInsideCompiledBinary(script)) return { command: process.execPath, args: [] };
   return { command: process.execPath, args: [script] };

@@ -2,6 +2,7 @@ import { createConnection } from "node:net";
 import { formatDuration } from "../../cli/duration.ts";
 import type { ResolvedKey } from "../../secrets/chain.ts";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
+import { sleep } from "../../platform/timers.ts";
 import { isSameProcess, mayStillRun } from "../../platform/proc.ts";
 import { stigmerHome } from "../../platform/paths.ts";
 import { checkControlSocket, type ControlOp, type ControlRequest } from "./control.ts";
@@ -218,8 +219,4 @@ export async function stopSupervisor(layout: HomeLayout, timeoutMs: number): Pro
   // Now dead: its recorded groups are killed (each verified) and its state file removed.
   checkForStaleSupervisor(layout);
   return { kind: "killed", pid };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -13,6 +13,7 @@ import {
 } from "./machine.ts";
 import { groupAlive, terminateGroup, type LaunchedProcess, type LaunchSpec, type ProcessExit } from "./process-tree.ts";
 import { ReadPacing } from "./read-pacing.ts";
+import { sleep } from "../../platform/timers.ts";
 
 /** Where a component's output goes: whole, redacted lines. */
 export interface OutputSink {
@@ -227,7 +228,7 @@ export class Component {
     ]);
     const done = process.exited.then(async (exit) => {
       const uptimeMs = this.io.now() - (this.startedAt ?? this.io.now());
-      await Promise.race([outputDone, delay(DRAIN_MS)]);
+      await Promise.race([outputDone, sleep(DRAIN_MS, { unref: true })]);
       await this.afterExit(process, exit, uptimeMs, generation);
     });
     this.current = { process, done };
@@ -298,8 +299,4 @@ export class Component {
   private setState(state: ComponentState): void {
     this.status = { ...this.status, state };
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }

@@ -2,6 +2,7 @@ import { takeOutputPipes } from "../../platform/output-pipes.ts";
 import { DEFAULT_PIPE_CAPACITY } from "../../platform/pipe-capacity.ts";
 import { groupHasLivingMember, hasProcFs } from "../../platform/proc.ts";
 import { runToEnd, startChild, type OutputStream, type StartError } from "../../platform/spawn.ts";
+import { sleep } from "../../platform/timers.ts";
 
 export interface LaunchSpec {
   command: string;
@@ -129,8 +130,4 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<"te
 async function waitUntilGone(pgid: number): Promise<void> {
   const deadline = Date.now() + 5000;
   while (groupAlive(pgid) && Date.now() < deadline) await sleep(POLL_MS);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
