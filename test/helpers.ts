@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TEMPORAL_HEALTH_SERVICE } from "../src/daemon/check.ts";
-import { readProcStat } from "../src/platform/proc.ts";
+import { readProcStat } from "../src/platform/process/proc.ts";
 
 export const ROOT = path.resolve(import.meta.dir, "..");
 export const FIXTURES = path.join(ROOT, "test", "fixtures");

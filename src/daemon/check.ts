@@ -2,7 +2,7 @@
 // the call: @grpc/grpc-js in this process (health.ts) or in a short-lived one (checker.ts).
 // Nothing here loads gRPC.
 
-import { sleep } from "../platform/timers.ts";
+import { sleep } from "../platform/process/timers.ts";
 import { splitEndpoint, tcpConnectFailure } from "./tcp.ts";
 
 /** See DESIGN.md, "Status": `reachable` is a gRPC server without the health service (stigmer-server today). */

@@ -6,9 +6,9 @@
 // go to a process started when the first is needed (or ahead, while a component starts), kept
 // while calls keep coming, and ended after IDLE_MS without one: at rest, the supervisor holds no
 // gRPC code and no HTTP/2 connection.
-import { selfCommand } from "../platform/self.ts";
-import { killNow, startChild, type Child } from "../platform/spawn.ts";
-import { unrefTimeout, type TimerHandle } from "../platform/timers.ts";
+import { selfCommand } from "../platform/process/self.ts";
+import { killNow, startChild, type Child } from "../platform/process/spawn.ts";
+import { unrefTimeout, type TimerHandle } from "../platform/process/timers.ts";
 import { cancelledCheck, checkResult, type CheckOnce, type DaemonCheck } from "./check.ts";
 import { LineSplitter, parseAnswer, type CheckerRequest } from "./checker-protocol.ts";
 import { noAnswerWithin } from "./tcp.ts";

@@ -6,7 +6,7 @@
 // closed port (the daemon not started) is the common "down" case. A bare TCP connect
 // answers that case in a few milliseconds; gRPC is loaded only when something listens.
 
-import { connectOnce, resolveAddresses, type ConnectAttempt } from "../platform/tcp-connect.ts";
+import { connectOnce, resolveAddresses, type ConnectAttempt } from "../platform/net/tcp-connect.ts";
 
 const SOCKET_ERRORS: Record<string, string> = {
   ECONNREFUSED: "connection refused",

@@ -8,7 +8,7 @@
 // a daemon not serving is asked again at every look. Each call starts the checker
 // process (~0.2 s of CPU: Bun, then gRPC loaded), so a call a minute would cost the idle supervisor
 // ~0.3 % of a core (bench/RESULTS.md); one every five minutes, 0.06 %.
-import { unrefTimeout, type TimerHandle } from "../platform/timers.ts";
+import { unrefTimeout, type TimerHandle } from "../platform/process/timers.ts";
 import { checkResult, daemonAnswers, DEFAULT_DEADLINE_MS, type CheckOnce, type DaemonCheck } from "./check.ts";
 import { splitEndpoint, tcpConnectFailure } from "./tcp.ts";
 

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { readProcStat } from "../../src/platform/proc.ts";
+import { readProcStat } from "../../src/platform/process/proc.ts";
 import { cleanEnv, cleanupAll, runnersOf, stopSupervisorAtEnd, FIXTURE_RUNNER, killAtEnd, killGroupAtEnd, processAlive, runCli, spawnDevDaemon, startCli, tempDir, waitFor, type DaemonProcess } from "../helpers.ts";
 
 let daemon: DaemonProcess;

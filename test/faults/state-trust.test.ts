@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { writeStateFile, type SupervisorState } from "../../src/lifecycle/control/state-file.ts";
-import { processStartToken } from "../../src/platform/proc.ts";
+import { processStartToken } from "../../src/platform/process/proc.ts";
 import { cleanEnv, cleanupAll, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, spawnDevDaemon, stigmerBin, stopSupervisorAtEnd, tempDir, type DaemonProcess } from "../helpers.ts";
 
 let daemon: DaemonProcess;

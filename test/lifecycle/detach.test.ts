@@ -4,8 +4,8 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor, spawnDevDaemon, type DaemonProcess } from "../helpers.ts";
-import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY } from "../../src/platform/pipe-capacity.ts";
-import { BUN_SUPERVISOR_SETTINGS } from "../../src/platform/self.ts";
+import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY } from "../../src/platform/process/pipe-capacity.ts";
+import { BUN_SUPERVISOR_SETTINGS } from "../../src/platform/process/self.ts";
 
 afterEach(cleanupAll);
 
@@ -180,7 +180,7 @@ describe("start --detach and its commands", () => {
     expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);
     await waitFor("the runner to write its environment", () => existsSync(envOut) && statSync(envOut).size > 0);
     const supervisorEnv = readFileSync(`/proc/${s.status().report.supervisor.pid}/environ`, "utf8").split("\0");
-    // The settings as measured (src/platform/self.ts): a change to them is a change to this test too.
+    // The settings as measured (src/platform/process/self.ts): a change to them is a change to this test too.
     expect(BUN_SUPERVISOR_SETTINGS).toEqual({
       BUN_JSC_useDFGJIT: "0",
       BUN_JSC_useBaselineJIT: "0",

@@ -1,5 +1,5 @@
 // How the runner's output reaches the supervisor: real pipes made from FIFOs under Bun
-// (src/platform/output-pipes.ts), and "pipe" stdio when no FIFO can be made.
+// (src/platform/process/output-pipes.ts), and "pipe" stdio when no FIFO can be made.
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";

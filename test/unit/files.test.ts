@@ -4,7 +4,7 @@ import { closeSync, openSync, existsSync, mkdirSync, readFileSync, statSync, wri
 import path from "node:path";
 import { StigmerError } from "../../src/cli/errors.ts";
 import { controlRequest } from "../../src/lifecycle/control/client.ts";
-import type { LocalServer } from "../../src/platform/listen.ts";
+import type { LocalServer } from "../../src/platform/net/listen.ts";
 import { controlSocketPath, listenControl, type ControlRequest } from "../../src/lifecycle/control/control.ts";
 import { lastLines } from "../../src/lifecycle/process/log-tail.ts";
 import { LogFile } from "../../src/lifecycle/process/logs.ts";

@@ -1,9 +1,9 @@
-// The control socket's server side (src/platform/listen.ts), both ways: Bun.listen, and the
+// The control socket's server side (src/platform/net/listen.ts), both ways: Bun.listen, and the
 // node:net fallback that Deno uses, run here under Bun. Real Unix sockets, real clients.
 import { afterEach, describe, expect, test } from "bun:test";
 import { createConnection } from "node:net";
 import path from "node:path";
-import { bunSockets, nodeSockets, type ConnectionHandler, type LocalConnection, type LocalServer, type LocalSockets } from "../../src/platform/listen.ts";
+import { bunSockets, nodeSockets, type ConnectionHandler, type LocalConnection, type LocalServer, type LocalSockets } from "../../src/platform/net/listen.ts";
 import { cleanupAll, tempDir, waitFor } from "../helpers.ts";
 
 const servers: LocalServer[] = [];

@@ -1,10 +1,10 @@
-// Starting children (src/platform/spawn.ts), both ways: Bun.spawn, and the node:child_process
+// Starting children (src/platform/process/spawn.ts), both ways: Bun.spawn, and the node:child_process
 // fallback that Deno uses, run here under Bun. Real processes throughout.
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { readProcStat } from "../../src/platform/proc.ts";
-import { bunSpawner, nodeSpawner, type OutputStream, type Spawner } from "../../src/platform/spawn.ts";
+import { readProcStat } from "../../src/platform/process/proc.ts";
+import { bunSpawner, nodeSpawner, type OutputStream, type Spawner } from "../../src/platform/process/spawn.ts";
 import { cleanupAll, processAlive, ROOT, tempDir, waitFor } from "../helpers.ts";
 
 afterEach(cleanupAll);
@@ -78,7 +78,7 @@ describe.each(SPAWNERS)("%s", (name, spawner) => {
   });
 
   test("unref: the parent exits while the child, and the pipe to its stdin, still run", async () => {
-    const module = path.join(ROOT, "src", "platform", "spawn.ts");
+    const module = path.join(ROOT, "src", "platform", "process", "spawn.ts");
     const program = `
       const { bunSpawner, nodeSpawner } = await import(${JSON.stringify(module)});
       const spawner = ${JSON.stringify(name)} === "Bun.spawn" ? bunSpawner : nodeSpawner;

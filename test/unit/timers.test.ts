@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { sleep, unrefTimeout } from "../../src/platform/timers.ts";
+import { sleep, unrefTimeout } from "../../src/platform/process/timers.ts";
 import { ROOT, tempDir } from "../helpers.ts";
 
 describe("timers", () => {
@@ -32,7 +32,7 @@ describe("timers", () => {
   // A program whose only work left is an unref'd timer (or an unref'd sleep) of a minute must end at once, under Bun and Deno.
   const program = (dir: string) => {
     const file = path.join(dir, "idle.ts");
-    writeFileSync(file, `import { sleep, unrefTimeout } from ${JSON.stringify(path.join(ROOT, "src", "platform", "timers.ts"))};\nunrefTimeout(() => console.log("fired"), 60_000);\nvoid sleep(60_000, { unref: true }).then(() => console.log("slept"));\nconsole.log("started");\n`);
+    writeFileSync(file, `import { sleep, unrefTimeout } from ${JSON.stringify(path.join(ROOT, "src", "platform", "process", "timers.ts"))};\nunrefTimeout(() => console.log("fired"), 60_000);\nvoid sleep(60_000, { unref: true }).then(() => console.log("slept"));\nconsole.log("started");\n`);
     return file;
   };
   const runtimes: [string, string, (file: string) => string[]][] = [

@@ -17,7 +17,7 @@ import { cpuTimeMs } from "../../harness/proc.ts";
 import { freshDir, startInGroup, TRIAL_TIMEOUT_MS, until, type Started } from "../../harness/processes.ts";
 import { cleanEnv, findPython, prepare, stigmerBinary } from "../../harness/setup.ts";
 import { inTurns, summarize } from "../../harness/stats.ts";
-import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/self.ts";
+import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
 import { endWithRunner, floodOnce, LINE_BYTES, LINES, pipeTrial, stigmerTrial, UNREDACTED_FLOOD, unsupervisedFloodEnv } from "../flood.ts";
 
 const RUNS = { full: 5, quick: 1 };

@@ -3,7 +3,7 @@ import { chmodSync, closeSync, lstatSync, openSync, rmSync, statSync, constants,
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { StigmerError } from "../../cli/errors.ts";
-import { answersAt, listenLocal, type ConnectionHandler, type LocalConnection, type LocalServer } from "../../platform/listen.ts";
+import { answersAt, listenLocal, type ConnectionHandler, type LocalConnection, type LocalServer } from "../../platform/net/listen.ts";
 import { ensurePrivateDir, type HomeLayout } from "./state-dir.ts";
 
 export type ControlOp = "status" | "restart" | "stop";

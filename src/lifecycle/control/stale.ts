@@ -1,4 +1,4 @@
-import { groupOutlivedLeader, isSameProcess, mayStillRun } from "../../platform/proc.ts";
+import { groupOutlivedLeader, isSameProcess, mayStillRun } from "../../platform/process/proc.ts";
 import { signalGroup } from "../process/process-tree.ts";
 import type { HomeLayout } from "./state-dir.ts";
 import { readSupervisorState, removeStateFile, removeStateFileOf, type RecordedProcess, type SupervisorState } from "./state-file.ts";

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, linkSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { StigmerError } from "../../cli/errors.ts";
-import { processStartToken } from "../../platform/proc.ts";
+import { processStartToken } from "../../platform/process/proc.ts";
 import { VERSION } from "../../version.ts";
 import { controlSocketPath } from "./control.ts";
 import { checkOwnHome, openPrivateFile, type HomeLayout } from "./state-dir.ts";

@@ -1,4 +1,4 @@
-import type { OutputStream } from "../../platform/spawn.ts";
+import type { OutputStream } from "../../platform/process/spawn.ts";
 import type { Redactor } from "../../secrets/redact.ts";
 import { LineAssembler, StreamTail } from "./lines.ts";
 import {
@@ -13,7 +13,7 @@ import {
 } from "./machine.ts";
 import { groupAlive, terminateGroup, type LaunchedProcess, type LaunchSpec, type ProcessExit } from "./process-tree.ts";
 import { ReadPacing } from "./read-pacing.ts";
-import { sleep } from "../../platform/timers.ts";
+import { sleep } from "../../platform/process/timers.ts";
 
 /** Where a component's output goes: whole, redacted lines. */
 export interface OutputSink {

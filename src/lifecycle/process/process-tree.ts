@@ -1,8 +1,8 @@
-import { takeOutputPipes } from "../../platform/output-pipes.ts";
-import { DEFAULT_PIPE_CAPACITY } from "../../platform/pipe-capacity.ts";
-import { groupHasLivingMember, hasProcFs } from "../../platform/proc.ts";
-import { runToEnd, startChild, type OutputStream, type StartError } from "../../platform/spawn.ts";
-import { sleep } from "../../platform/timers.ts";
+import { takeOutputPipes } from "../../platform/process/output-pipes.ts";
+import { DEFAULT_PIPE_CAPACITY } from "../../platform/process/pipe-capacity.ts";
+import { groupHasLivingMember, hasProcFs } from "../../platform/process/proc.ts";
+import { runToEnd, startChild, type OutputStream, type StartError } from "../../platform/process/spawn.ts";
+import { sleep } from "../../platform/process/timers.ts";
 
 export interface LaunchSpec {
   command: string;

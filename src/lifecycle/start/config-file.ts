@@ -3,7 +3,7 @@ import path from "node:path";
 import { parse as parseToml, stringify as stringifyToml, TomlError } from "smol-toml";
 import { StigmerError, usageError } from "../../cli/errors.ts";
 import { looksLikeKeyName, looksLikeKeyValue } from "../../secrets/key-shapes.ts";
-import { replaceFile } from "../../platform/replace-file.ts";
+import { replaceFile } from "../../platform/files/replace-file.ts";
 import { openPrivateFile } from "../control/state-dir.ts";
 import { configKey, OPTION_NAMES, optionByConfigKey, START_OPTIONS, type ConfigValues, type OptionDeclaration, type OptionName } from "./start-options.ts";
 

@@ -1,9 +1,9 @@
 import path from "node:path";
-import { stigmerHome } from "../../platform/paths.ts";
-import type { ResolvedPython } from "../../platform/python.ts";
-import { pythonCacheFile, writeVersionCache, type CachedVersion } from "../../platform/python-cache.ts";
-import { dependencyProblem, examineRunnerPython } from "../../platform/runner-project.ts";
-import { resolveRunner, resolveServer, type RunnerTarget } from "../../platform/runner.ts";
+import { stigmerHome } from "../../platform/files/paths.ts";
+import type { ResolvedPython } from "../../platform/python/python.ts";
+import { pythonCacheFile, writeVersionCache, type CachedVersion } from "../../platform/python/python-cache.ts";
+import { dependencyProblem, examineRunnerPython } from "../../platform/python/runner-project.ts";
+import { resolveRunner, resolveServer, type RunnerTarget } from "../../platform/python/runner.ts";
 import { resolveKeys, storedKeyNames, type KeySources, type ResolvedKey } from "../../secrets/chain.ts";
 import { secretValues } from "../../secrets/key-variables.ts";
 import { keyNamesFor } from "../../secrets/providers.ts";

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { formatDuration } from "../../cli/duration.ts";
 import { StigmerError } from "../../cli/errors.ts";
-import { backgroundCommand, backgroundEnvironment } from "../../platform/self.ts";
+import { backgroundCommand, backgroundEnvironment } from "../../platform/process/self.ts";
 import type { HandOverReply } from "./background.ts";
 import type { StartPlan } from "../start/plan.ts";
 import type { ProgressLine } from "../start/service-gate.ts";

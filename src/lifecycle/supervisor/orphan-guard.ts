@@ -1,4 +1,4 @@
-import { startChild, type Child } from "../../platform/spawn.ts";
+import { startChild, type Child } from "../../platform/process/spawn.ts";
 
 /**
  * Kills the runner's process groups when the supervisor dies without stopping them

@@ -85,7 +85,7 @@ function isPathValue(declaration: OptionDeclaration, text: string): boolean {
 }
 
 export interface ServiceInputs {
-  /** How to run this program again (platform/self.ts `selfCommand`), made stable (`stableSelf`). */
+  /** How to run this program again (platform/process/self.ts `selfCommand`), made stable (`stableSelf`). */
   self: { command: string; args: readonly string[] };
   /** What start's options come from, as for `start`. */
   options: OptionInputs;

@@ -7,10 +7,10 @@ import { currentLayout, querySupervisor, stopSupervisor } from "../../lifecycle/
 import { ensurePrivateDir, type HomeLayout } from "../../lifecycle/control/state-dir.ts";
 import { configPath, readConfigFile } from "../../lifecycle/start/config-file.ts";
 import { resolveStartOptions, type StartFlags, type StartOptions } from "../../lifecycle/start/start-options.ts";
-import { findOnPath } from "../executables.ts";
-import { replaceFile } from "../replace-file.ts";
-import { resolveRunner } from "../runner.ts";
-import { selfCommand } from "../self.ts";
+import { findOnPath } from "../python/executables.ts";
+import { replaceFile } from "../files/replace-file.ts";
+import { resolveRunner } from "../python/runner.ts";
+import { selfCommand } from "../process/self.ts";
 import { describeService, type ServiceDescription } from "./description.ts";
 import { currentServiceManager, type ServiceManager } from "./manager.ts";
 import { commandRunner, type RunCommand } from "./run-command.ts";

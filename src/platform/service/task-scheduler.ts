@@ -3,7 +3,7 @@ import { Buffer } from "node:buffer";
 import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { StigmerError } from "../../cli/errors.ts";
-import { stigmerHome } from "../paths.ts";
+import { stigmerHome } from "../files/paths.ts";
 import type { ServiceDescription } from "./description.ts";
 import type { ManagerContext, ServiceManager, ServiceState } from "./manager.ts";
 import { runChecked, type RunCommand } from "./run-command.ts";

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import which from "which";
-import { osFamily, type OsFamily } from "./paths.ts";
+import { osFamily, type OsFamily } from "../files/paths.ts";
 
 /**
  * The PATH entries a command may come from: absolute ones only. An empty or relative entry

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
-import { StigmerError } from "../cli/errors.ts";
-import { osFamily, executableExtensions, type OsFamily } from "./paths.ts";
+import { StigmerError } from "../../cli/errors.ts";
+import { osFamily, executableExtensions, type OsFamily } from "../files/paths.ts";
 
 /** How the Agent Runner is started: a Python script run by the resolved Python, or a program. */
 export type RunnerTarget =

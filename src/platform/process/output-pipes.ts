@@ -1,7 +1,7 @@
 import { constants, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { closeQuietly } from "../lifecycle/control/state-dir.ts";
+import { closeQuietly } from "../../lifecycle/control/state-dir.ts";
 import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY, raisePipeCapacity } from "./pipe-capacity.ts";
 import { runToEnd, startChild, type OutputStream } from "./spawn.ts";
 

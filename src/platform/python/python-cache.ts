@@ -7,9 +7,9 @@
 // file under STIGMER_HOME is (control/state-dir.ts).
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
-import { closeQuietly, openPrivateFile } from "../lifecycle/control/state-dir.ts";
+import { closeQuietly, openPrivateFile } from "../../lifecycle/control/state-dir.ts";
 import type { PythonAnswer, PythonCandidate } from "./python.ts";
-import { replaceFile } from "./replace-file.ts";
+import { replaceFile } from "../files/replace-file.ts";
 
 /** The interpreter file as it is on disk now: any change to it (a reinstall, an upgrade, a touch) changes one of these. */
 export interface InterpreterIdentity {

@@ -2,9 +2,9 @@ import { Buffer } from "node:buffer";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { findOnPath } from "./executables.ts";
-import { killNow, startChild } from "./spawn.ts";
-import { StigmerError } from "../cli/errors.ts";
-import { envPythonCandidates, osFamily, pathPythonCommands, venvPythonCandidates, type OsFamily } from "./paths.ts";
+import { killNow, startChild } from "../process/spawn.ts";
+import { StigmerError } from "../../cli/errors.ts";
+import { envPythonCandidates, osFamily, pathPythonCommands, venvPythonCandidates, type OsFamily } from "../files/paths.ts";
 
 export const MIN_PYTHON: readonly [number, number] = [3, 11];
 
