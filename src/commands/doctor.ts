@@ -6,7 +6,7 @@ import type { StatusReport } from "../lifecycle/control/status.ts";
 import type { OptionName } from "../lifecycle/start/start-options.ts";
 import { optionArgs, resolveSettings } from "./_shared.ts";
 import { TEMPORAL_HEALTH_SERVICE } from "../daemon/check.ts";
-import { resolveExecutable } from "../platform/python/executables.ts";
+import { resolveExecutable } from "../platform/process/executables.ts";
 
 /** The options whose checks doctor makes; the rest come from the environment, config.toml and defaults as for start. */
 const DOCTOR_OPTIONS: readonly OptionName[] = ["runner", "python", "endpoint", "provider", "model", "temporal"];

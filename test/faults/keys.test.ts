@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { lookUpOnPath, searchDirectories } from "../../src/platform/python/executables.ts";
+import { lookUpOnPath, searchDirectories } from "../../src/platform/process/path-lookup.ts";
 import { REDACTED } from "../../src/secrets/redact.ts";
 import { cleanEnv, cleanupAll, FIXTURE_RUNNER, killAtEnd, killGroupAtEnd, processAlive, runCli, stigmerBin, stopSupervisorAtEnd, tempDir, waitFor } from "../helpers.ts";
 import { startKeyringSession } from "../secrets/session.ts";

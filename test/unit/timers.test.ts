@@ -18,7 +18,7 @@ describe("timers", () => {
     const waiting = sleep(60_000, { signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
     await waiting;
-    expect(performance.now() - began).toBeLessThan(30_000);
+    expect(performance.now() - began).toBeLessThan(1_000);
     await sleep(60_000, { signal: controller.signal });
   });
 

@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
 import { colorEnabled, out } from "../../cli/output.ts";
 import { currentLayout, querySupervisor } from "../../lifecycle/control/client.ts";
+import { sleep } from "../../platform/process/timers.ts";
 import type { HomeLayout } from "../../lifecycle/control/state-dir.ts";
 import type { StatusReport } from "../../lifecycle/control/status.ts";
 import { renderStatus } from "./present/status-table.ts";
@@ -59,7 +60,7 @@ async function withDaemonChecked(layout: HomeLayout, report: StatusReport): Prom
   // The supervisor starts checking once its stack is ready; before, there is nothing to wait for.
   const checking = (latest: StatusReport) => latest.daemon === null && latest.components.every((member) => member.ready);
   while (checking(report) && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     const again = await querySupervisor(layout);
     if (again.kind !== "running") break;
     report = again.report;

@@ -48,7 +48,7 @@ export async function controlRequest(socketPath: string, request: ControlOp | Co
     const outcome = await attempt(socketPath, message, deadline, () => (connected = true));
     if (outcome !== "try-again") return outcome;
     if (Date.now() + RETRY_MS >= deadline) return connected ? { kind: "timeout", accepted: false } : { kind: "no-supervisor" };
-    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    await sleep(RETRY_MS);
   }
 }
 

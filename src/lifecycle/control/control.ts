@@ -4,6 +4,7 @@ import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { StigmerError } from "../../cli/errors.ts";
 import { answersAt, listenLocal, type ConnectionHandler, type LocalConnection, type LocalServer } from "../../platform/net/listen.ts";
+import { sleep } from "../../platform/process/timers.ts";
 import { ensurePrivateDir, type HomeLayout } from "./state-dir.ts";
 
 export type ControlOp = "status" | "restart" | "stop";
@@ -125,7 +126,7 @@ export async function listenControl(socketPath: string, home: string, handle: Co
       return retry;
     });
     if (replaced) return replaced;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
   throw new StigmerError(`Could not take over the control socket ${socketPath}.`, {
     fix: "Another start may be racing this one; run stigmer local status.",

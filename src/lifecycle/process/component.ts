@@ -239,17 +239,17 @@ export class Component {
     }
   }
 
-  private async pipe(stream: OutputStream, pipes: Pick<LaunchedProcess, "outputCapacity" | "raiseOutputCapacity">, write: (lines: Buffer) => void): Promise<void> {
+  private async pipe(stream: OutputStream, launched: Pick<LaunchedProcess, "outputCapacity" | "raiseOutputCapacity">, write: (lines: Buffer) => void): Promise<void> {
     const assembler = new LineAssembler(this.spec.redact);
     const pacing = new ReadPacing();
     try {
       for await (const chunk of stream) {
         for (const lines of assembler.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) write(lines);
-        const waitMs = pacing.afterRead(chunk.byteLength, this.io.now(), pipes.outputCapacity());
+        const waitMs = pacing.afterRead(chunk.byteLength, this.io.now(), launched.outputCapacity());
         // Only a flood is worth the helper process: a quiet runner or a crash loop never pays for it.
-        if (pacing.filling) pipes.raiseOutputCapacity();
+        if (pacing.filling) launched.raiseOutputCapacity();
         // A ref'd timer: with the pause on an unref'd one, each run of a crash loop took ~30 ms longer under Bun (measured).
-        if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+        if (waitMs > 0) await sleep(waitMs);
       }
     } catch {
       // A failed read ends the output the way its end does: what was read still goes out.

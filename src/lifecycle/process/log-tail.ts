@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, readdirSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 import { openPrivateFile } from "../control/state-dir.ts";
+import { sleep } from "../../platform/process/timers.ts";
 
 const BLOCK = 64 * 1024;
 
@@ -95,7 +96,7 @@ export async function followFile(file: string, from: FollowStart | null, write: 
     while (!signal.aborted) {
       current ??= openFollowed(file, 0);
       if (!current) {
-        await pause(POLL_MS);
+        await sleep(POLL_MS);
         continue;
       }
       drain(current);
@@ -105,7 +106,7 @@ export async function followFile(file: string, from: FollowStart | null, write: 
         drain(current);
         const next = openSuccessor(file, current);
         if (!next) {
-          await pause(MID_ROTATION_MS);
+          await sleep(MID_ROTATION_MS);
           continue;
         }
         closeSync(current.fd);
@@ -113,7 +114,7 @@ export async function followFile(file: string, from: FollowStart | null, write: 
         continue;
       }
       if (latest !== null && fstatSync(current.fd).size < current.position) current.position = 0;
-      await pause(POLL_MS);
+      await sleep(POLL_MS);
     }
   } finally {
     if (current) closeSync(current.fd);
@@ -166,8 +167,4 @@ function openSuccessor(file: string, current: Followed): Followed | null {
     return null;
   }
   return next;
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

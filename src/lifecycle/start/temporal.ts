@@ -2,7 +2,7 @@ import path from "node:path";
 import { StigmerError, usageError } from "../../cli/errors.ts";
 import { formatEndpoint, parseEndpoint } from "../../cli/values.ts";
 import { TEMPORAL_HEALTH_SERVICE } from "../../daemon/check.ts";
-import { resolveExecutable } from "../../platform/python/executables.ts";
+import { resolveExecutable } from "../../platform/process/executables.ts";
 import type { TemporalMode } from "./start-options.ts";
 
 export const DEFAULT_TEMPORAL_ADDRESS = "localhost:7233";

@@ -1,8 +1,9 @@
 import { Buffer } from "node:buffer";
 import { statSync } from "node:fs";
 import path from "node:path";
-import { findOnPath } from "./executables.ts";
+import { findOnPath } from "../process/executables.ts";
 import { killNow, startChild } from "../process/spawn.ts";
+import { sleep } from "../process/timers.ts";
 import { StigmerError } from "../../cli/errors.ts";
 import { envPythonCandidates, osFamily, pathPythonCommands, venvPythonCandidates, type OsFamily } from "../files/paths.ts";
 
@@ -203,7 +204,7 @@ export async function runProbe(command: string, args: readonly string[], options
   clearTimeout(timer);
   // What it leaves behind goes with it (a wrapper's fork may hold the pipe open); then its output drains.
   end(exit === "timeout");
-  await Promise.race([collected, new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
+  await Promise.race([collected, sleep(DRAIN_MS)]);
   const stdout = Buffer.concat(chunks).toString("utf8");
   return { status: exit === "timeout" ? null : exit.code, stdout };
 }

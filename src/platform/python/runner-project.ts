@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { StigmerError } from "../../cli/errors.ts";
-import { findOnPath } from "./executables.ts";
+import { findOnPath } from "../process/executables.ts";
 import { cachedVersion, interpreterIdentity, isCacheable, readVersionCache, withEntry, type CachedVersion } from "./python-cache.ts";
 import { findPython, noPythonError, probePython, pythonProblem, runProbe, type PythonLookup, type ResolvedPython } from "./python.ts";
 

@@ -7,7 +7,7 @@ import { currentLayout, querySupervisor, stopSupervisor } from "../../lifecycle/
 import { ensurePrivateDir, type HomeLayout } from "../../lifecycle/control/state-dir.ts";
 import { configPath, readConfigFile } from "../../lifecycle/start/config-file.ts";
 import { resolveStartOptions, type StartFlags, type StartOptions } from "../../lifecycle/start/start-options.ts";
-import { findOnPath } from "../python/executables.ts";
+import { findOnPath } from "../process/executables.ts";
 import { replaceFile } from "../files/replace-file.ts";
 import { resolveRunner } from "../python/runner.ts";
 import { selfCommand } from "../process/self.ts";

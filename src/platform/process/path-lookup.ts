@@ -1,7 +1,8 @@
-import { accessSync, constants, statSync } from "node:fs";
+// Where on PATH a command is, as a pure function of PATH and a test for files: apart from
+// executables.ts (which brings the `which` package) so that the background supervisor can look up
+// the one program it runs with its output pipes (pipe-capacity.ts) without loading `which`.
 import path from "node:path";
-import which from "which";
-import { osFamily, type OsFamily } from "../files/paths.ts";
+import type { OsFamily } from "../files/paths.ts";
 
 /**
  * The PATH entries a command may come from: absolute ones only. An empty or relative entry
@@ -37,26 +38,4 @@ export function lookUpOnPath(command: string, lookup: PathLookup): string | null
     if (found !== null) return found;
   }
   return null;
-}
-
-/** A command's full path on PATH (absolute entries only), or null. */
-export function findOnPath(command: string): string | null {
-  return lookUpOnPath(command, {
-    path: process.env.PATH,
-    family: osFamily(),
-    executableAt: (file) => which.sync(file, { nothrow: true }),
-  });
-}
-
-/** A path (made absolute from `cwd`) or a bare name looked up on PATH; null when it is not an executable file. */
-export function resolveExecutable(input: string, cwd: string): string | null {
-  if (!input.includes("/") && !input.includes(path.sep)) return findOnPath(input);
-  const full = path.resolve(cwd, input);
-  try {
-    if (!statSync(full).isFile()) return null;
-    if (process.platform !== "win32") accessSync(full, constants.X_OK);
-    return full;
-  } catch {
-    return null;
-  }
 }
