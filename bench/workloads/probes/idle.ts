@@ -13,6 +13,7 @@ import { ROOT } from "../../harness/fixtures.ts";
 import { formatMiB, formatMs, formatPercent, markdownTable, seconds } from "../../harness/format.ts";
 import { cpuTimeMs, memoryOf, statusBytes } from "../../harness/proc.ts";
 import { cleanEnv } from "../../harness/setup.ts";
+import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
 import { freshDir, signalGroup, sleep, startInGroup, untrackGroup } from "../../harness/processes.ts";
 
 const SIZES = { full: { settleMs: 10_000, cpuWindowMs: 60_000 }, quick: { settleMs: 2_000, cpuWindowMs: 3_000 } };
@@ -23,6 +24,8 @@ interface Probe {
   pageCache?: "read whole";
   /** The program. `SCRATCH` is a directory it may create sockets in; `ENDPOINT` the serving dev daemon's host:port. */
   source: string;
+  /** Its environment beyond the bench's clean one. */
+  env?: Readonly<Record<string, string>>;
 }
 
 const KEEP_ALIVE = "setInterval(() => {}, 5000);";
@@ -65,6 +68,39 @@ function grpcHealth(grpcModule: string, channel: "one" | "new each time"): strin
   return `import * as grpc from ${grpcModule};\n${body}\ncheck(); setInterval(check, 5000);`;
 }
 
+// stigmer's no-daemon background supervisor's work in the fewest kinds of calls: its own log; a Unix socket; a state
+// file written whole and renamed; a FIFO pair by mkfifo for a child's output, read with Bun.file(fd).stream(), logged
+// and matched against the runner's ready line; a TCP look at a closed port every 5 s. Run with the same engine
+// settings: what stigmer's own code adds at rest is the difference to its no-daemon idle row of the main run.
+const MINIMAL_SUPERVISOR = `import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import path from "node:path";
+const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
+const home = path.join(SCRATCH, "minimal-" + process.pid);
+mkdirSync(home, { mode: 0o700 });
+const log = openSync(path.join(home, "supervisor.log"), APPEND, 0o600);
+const say = (message) => writeSync(log, new Date().toISOString() + " info " + message + "\\n");
+say("starting");
+Bun.listen({ unix: path.join(home, "control.sock"), socket: { data(socket) { socket.end(JSON.stringify({ ok: true }) + "\\n"); } } });
+const state = openSync(path.join(home, "state.json.tmp"), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+writeSync(state, JSON.stringify({ pid: process.pid }));
+closeSync(state);
+renameSync(path.join(home, "state.json.tmp"), path.join(home, "state.json"));
+const [out, err] = [path.join(home, "out"), path.join(home, "err")];
+Bun.spawnSync(["mkfifo", "-m", "600", out, err]);
+const ends = [out, err].map((fifo) => [openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK), openSync(fifo, constants.O_WRONLY)]);
+rmSync(out); rmSync(err);
+Bun.spawn(["sh", "-c", "echo 'Worker ready, polling for tasks...'; exec sleep 100000"], { stdio: ["ignore", ends[0][1], ends[1][1]] });
+for (const [, write] of ends) closeSync(write);
+const runnerLog = openSync(path.join(home, "runner.log"), APPEND, 0o600);
+const READY = /Worker ready, polling for tasks\\.\\.\\./;
+for (const [read] of ends) void (async () => {
+  for await (const chunk of Bun.file(read).stream()) {
+    writeSync(runnerLog, chunk);
+    if (READY.test(Buffer.from(chunk).toString("latin1"))) say("ready");
+  }
+})();
+setInterval(() => { Bun.connect({ hostname: "127.0.0.1", port: 1, socket: { data() {}, connectError() {} } }).catch(() => {}); }, 5000);`;
+
 function probes(): Probe[] {
   const grpc = JSON.stringify(path.join(ROOT, "node_modules", "@grpc", "grpc-js"));
   return [
@@ -83,6 +119,11 @@ function probes(): Probe[] {
     { name: "all Bun-native: Bun.spawn + Bun.listen + Bun.connect every 5 s", source: `${BUN_SPAWN}\n${BUN_LISTEN}\n${BUN_CONNECT}` },
     { name: "node:fs, path, os, each used once (what the supervisor's own code imports)", source: `${NODE_BASICS}\n${KEEP_ALIVE}` },
     { name: "the floor of a supervisor on Bun: those + Bun.spawn + Bun.listen + Bun.connect every 5 s", source: `${NODE_BASICS}\n${BUN_SPAWN}\n${BUN_LISTEN}\n${BUN_CONNECT}` },
+    {
+      name: "a minimal supervisor with stigmer's engine settings: its log, a Unix socket, a state file renamed into place, a child's output through a FIFO pair logged and matched, Bun.connect every 5 s",
+      source: MINIMAL_SUPERVISOR,
+      env: BUN_SUPERVISOR_SETTINGS,
+    },
     { name: "daemon check (a): Bun.connect to the serving daemon's port every 5 s, closed at once", source: TCP_TO_DAEMON },
     { name: "daemon check (b): grpc-js Health/Check every 5 s, one long-lived channel", source: grpcHealth(grpc, "one") },
     { name: "daemon check (c): grpc-js Health/Check every 5 s, a new channel each time, closed after", source: grpcHealth(grpc, "new each time") },
@@ -103,7 +144,7 @@ export async function probeIdle(quick: boolean, daemonEndpoint: string): Promise
   const running = binaries.map((binary, index) => {
     if (list[index]!.pageCache === "read whole") readWhole(binary);
     else dropFromPageCache(binary);
-    return startInGroup(binary, [], { env: cleanEnv(), cwd: dir });
+    return startInGroup(binary, [], { env: { ...cleanEnv(), ...list[index]!.env }, cwd: dir });
   });
   try {
     await sleep(sizes.settleMs);
