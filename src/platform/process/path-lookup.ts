@@ -1,6 +1,8 @@
-// Where on PATH a command is, as a pure function of PATH and a test for files: apart from
-// executables.ts (which brings the `which` package) so that the background supervisor can look up
-// the one program it runs with its output pipes (pipe-capacity.ts) without loading `which`.
+// Where on PATH a command is (a pure function of PATH and a test for files), and that test for
+// a file given by its path: apart from executables.ts (which brings the `which` package) so that
+// the background supervisor can look up the one program it runs with its output pipes
+// (pipe-capacity.ts) without loading `which`.
+import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import type { OsFamily } from "../files/paths.ts";
 
@@ -38,4 +40,15 @@ export function lookUpOnPath(command: string, lookup: PathLookup): string | null
     if (found !== null) return found;
   }
   return null;
+}
+
+/** `file` itself when it is a regular file we may execute (Windows has no execute bit to ask about), else null. */
+export function executableFile(file: string): string | null {
+  try {
+    if (!statSync(file).isFile()) return null;
+    if (process.platform !== "win32") accessSync(file, constants.X_OK);
+    return file;
+  } catch {
+    return null;
+  }
 }

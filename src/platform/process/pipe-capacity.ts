@@ -10,8 +10,7 @@
 // runner's writes into a deeper backlog cost it more kernel time. Only a component that floods
 // gets the helper (component.ts): raising every pair as it was made cost each start and each
 // restart of a crash loop ~10 ms (the spawn, and perl's start beside the runner's on two cores).
-import { accessSync, constants, statSync } from "node:fs";
-import { lookUpOnPath } from "./path-lookup.ts";
+import { executableFile, lookUpOnPath } from "./path-lookup.ts";
 import { startChild } from "./spawn.ts";
 
 /** The capacity asked for: /proc/sys/fs/pipe-max-size by default, above which the kernel refuses an unprivileged process. */
@@ -36,16 +35,6 @@ let perl: string | null | undefined = process.platform === "linux" ? undefined :
 function perlPath(): string | null {
   perl ??= lookUpOnPath("perl", { path: process.env.PATH, family: "posix", executableAt: executableFile });
   return perl;
-}
-
-function executableFile(file: string): string | null {
-  try {
-    if (!statSync(file).isFile()) return null;
-    accessSync(file, constants.X_OK);
-    return file;
-  } catch {
-    return null;
-  }
 }
 
 /**
