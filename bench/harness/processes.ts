@@ -143,6 +143,8 @@ export interface StartOptions {
   cwd?: string;
   /** An open file descriptor, "pipe" or "ignore" (the default) for stdout; stderr is always ignored. */
   stdout?: number | "ignore" | "pipe";
+  /** "pipe" to write to its stdin; "ignore" (the default) for /dev/null. */
+  stdin?: "ignore" | "pipe";
 }
 
 /** Starts a process as the leader of its own group, so that it and all it forks can be ended together. */
@@ -151,7 +153,7 @@ export function startInGroup(command: string, args: string[], options: StartOpti
     env: options.env,
     cwd: options.cwd,
     detached: true,
-    stdio: ["ignore", options.stdout ?? "ignore", "ignore"],
+    stdio: [options.stdin ?? "ignore", options.stdout ?? "ignore", "ignore"],
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${command} could not be started`);

@@ -5,17 +5,21 @@
 // supervisor could check a serving daemon all day (the dev daemon, examples/dev-daemon.ts): a bare TCP connect, a
 // grpc-js Health/Check on one long-lived channel, and the same check on a new channel each time. Each binary is
 // dropped from the page cache before it starts, as stigmer's is for the idle rows of the main run; the bare program
-// runs a second time with its binary read whole into the page cache first, to show what that state adds. No target.
+// runs a second time with its binary read whole into the page cache first, to show what that state adds. A probe may
+// read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor is. No target.
+import { createConnection } from "node:net";
 import path from "node:path";
 import { compileProgram } from "../../harness/compile.ts";
 import { dropFromPageCache, readWhole } from "../../harness/page-cache.ts";
-import { ROOT } from "../../harness/fixtures.ts";
+import { FAKE_KEY, ROOT } from "../../harness/fixtures.ts";
 import { formatMiB, formatMs, formatPercent, markdownTable, seconds } from "../../harness/format.ts";
 import { cpuTimeMs, memoryOf, statusBytes } from "../../harness/proc.ts";
 import { cleanEnv } from "../../harness/setup.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
 import { freshDir, signalGroup, sleep, startInGroup, untrackGroup } from "../../harness/processes.ts";
 
+/** How long a probe has to start answering on its control socket. */
+const STATUS_TIMEOUT_MS = 10_000;
 const SIZES = { full: { settleMs: 10_000, cpuWindowMs: 60_000 }, quick: { settleMs: 2_000, cpuWindowMs: 3_000 } };
 
 interface Probe {
@@ -26,6 +30,10 @@ interface Probe {
   source: string;
   /** Its environment beyond the bench's clean one. */
   env?: Readonly<Record<string, string>>;
+  /** Written to its stdin, which is then closed; without it, stdin is /dev/null. */
+  input?: string;
+  /** Its control socket, given its pid: one status request goes there once it has started, and must be answered. */
+  statusSocket?: (pid: number) => string;
 }
 
 const KEEP_ALIVE = "setInterval(() => {}, 5000);";
@@ -68,41 +76,87 @@ function grpcHealth(grpcModule: string, channel: "one" | "new each time"): strin
   return `import * as grpc from ${grpcModule};\n${body}\ncheck(); setInterval(check, 5000);`;
 }
 
-// stigmer's no-daemon background supervisor's work in the fewest kinds of calls: its own log; a Unix socket; a state
-// file written whole and renamed; a FIFO pair by mkfifo for a child's output, read with Bun.file(fd).stream(), logged
-// and matched against the runner's ready line; a TCP look at a closed port every 5 s. Run with the same engine
-// settings: what stigmer's own code adds at rest is the difference to its no-daemon idle row of the main run.
-const MINIMAL_SUPERVISOR = `import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+// stigmer's no-daemon background supervisor's duties at rest, in one flat file with the fewest kinds of calls: its plan
+// (a key and the runner's environment) read from stdin as the supervisor reads it; its own log; a Unix socket that
+// answers the status request the harness sends once; the state file written whole, synced and renamed, before and
+// after the runner starts; an orphan guard (`sh` reading the runner's group from a stdin pipe); a FIFO pair by mkfifo
+// for the runner's output, read with Bun.file(fd).stream(), cut at the last newline, the key redacted, logged, the
+// ready line matched, a 1 ms pause after each read; a spare FIFO made in the background; the three signal handlers;
+// a TCP look at a closed port every 5 s. Run with the same engine settings: what stigmer's code organisation adds at
+// rest is the difference to its no-daemon idle row of the main run. Unlike stigmer's, its children stay in its
+// process group, so that ending the probe's group ends them too.
+const FLAT_SUPERVISOR = `import { closeSync, constants, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
-const home = path.join(SCRATCH, "minimal-" + process.pid);
+const chunks = [];
+const buffer = Buffer.allocUnsafe(65536);
+for (;;) {
+  let read;
+  try { read = readSync(0, buffer, 0, buffer.length, null); } catch (error) {
+    if (error.code !== "EAGAIN") throw error;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    continue;
+  }
+  if (read === 0) break;
+  chunks.push(Buffer.from(buffer.subarray(0, read)));
+}
+const plan = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+const home = path.join(SCRATCH, "flat-" + process.pid);
 mkdirSync(home, { mode: 0o700 });
 const log = openSync(path.join(home, "supervisor.log"), APPEND, 0o600);
 const say = (message) => writeSync(log, new Date().toISOString() + " info " + message + "\\n");
 say("starting");
-Bun.listen({ unix: path.join(home, "control.sock"), socket: { data(socket) { socket.end(JSON.stringify({ ok: true }) + "\\n"); } } });
-const state = openSync(path.join(home, "state.json.tmp"), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-writeSync(state, JSON.stringify({ pid: process.pid }));
-closeSync(state);
-renameSync(path.join(home, "state.json.tmp"), path.join(home, "state.json"));
+let runner = null;
+const status = () => JSON.stringify({ supervisor: { pid: process.pid }, runner: { pid: runner?.pid ?? null, state: "running" } });
+Bun.listen({ unix: path.join(home, "control.sock"), socket: { data(socket, bytes) {
+  if (JSON.parse(Buffer.from(bytes).toString("utf8")).op === "status") socket.end(status() + "\\n");
+} } });
+const recordState = (state) => {
+  const temporary = path.join(home, "state.json.tmp");
+  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+  writeSync(fd, JSON.stringify(state));
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(temporary, path.join(home, "state.json"));
+};
+recordState({ pid: process.pid });
+const guard = Bun.spawn(["/bin/sh", "-c", "while IFS= read -r line; do :; done"], { stdio: ["pipe", "ignore", "ignore"] });
+guard.unref();
 const [out, err] = [path.join(home, "out"), path.join(home, "err")];
 Bun.spawnSync(["mkfifo", "-m", "600", out, err]);
 const ends = [out, err].map((fifo) => [openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK), openSync(fifo, constants.O_WRONLY)]);
 rmSync(out); rmSync(err);
-Bun.spawn(["sh", "-c", "echo 'Worker ready, polling for tasks...'; exec sleep 100000"], { stdio: ["ignore", ends[0][1], ends[1][1]] });
+runner = Bun.spawn(["sh", "-c", "echo 'Worker ready, polling for tasks...'; exec sleep 100000"], { stdio: ["ignore", ends[0][1], ends[1][1]], env: plan.env, onExit() {} });
 for (const [, write] of ends) closeSync(write);
+recordState({ pid: process.pid, runner: runner.pid });
+guard.stdin.write(runner.pid + "\\n");
+guard.stdin.flush();
+mkdirSync(path.join(home, "spare"));
+Bun.spawn(["mkfifo", "-m", "600", path.join(home, "spare", "out")], { stdio: ["ignore", "ignore", "ignore"], onExit() {} });
 const runnerLog = openSync(path.join(home, "runner.log"), APPEND, 0o600);
-const READY = /Worker ready, polling for tasks\\.\\.\\./;
+const key = Buffer.from(plan.key);
+const READY = /Worker ready, polling for tasks\\.\\.\\./m;
 for (const [read] of ends) void (async () => {
   for await (const chunk of Bun.file(read).stream()) {
-    writeSync(runnerLog, chunk);
-    if (READY.test(Buffer.from(chunk).toString("latin1"))) say("ready");
+    let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const at = bytes.indexOf(key);
+    if (at >= 0) bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from("[REDACTED]"), bytes.subarray(at + key.length)]);
+    writeSync(runnerLog, bytes.subarray(0, bytes.lastIndexOf(10) + 1));
+    if (READY.test(bytes.toString("latin1"))) say("ready");
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
 })();
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => {});
 setInterval(() => { Bun.connect({ hostname: "127.0.0.1", port: 1, socket: { data() {}, connectError() {} } }).catch(() => {}); }, 5000);`;
 
-function probes(): Probe[] {
+function probes(dir: string): Probe[] {
   const grpc = JSON.stringify(path.join(ROOT, "node_modules", "@grpc", "grpc-js"));
+  // How the flat supervisor runs: on its stdin a plan as stigmer's gets one (a key to redact, the runner's environment).
+  const flatRun = {
+    env: BUN_SUPERVISOR_SETTINGS,
+    input: JSON.stringify({ key: FAKE_KEY, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } }),
+    statusSocket: (pid: number) => path.join(dir, `flat-${pid}`, "control.sock"),
+  };
   return [
     { name: "bare: a timer every 5 s", source: KEEP_ALIVE },
     { name: "the same, its binary read whole into the page cache first (as a build or an install leaves it)", source: KEEP_ALIVE, pageCache: "read whole" },
@@ -120,9 +174,14 @@ function probes(): Probe[] {
     { name: "node:fs, path, os, each used once (what the supervisor's own code imports)", source: `${NODE_BASICS}\n${KEEP_ALIVE}` },
     { name: "the floor of a supervisor on Bun: those + Bun.spawn + Bun.listen + Bun.connect every 5 s", source: `${NODE_BASICS}\n${BUN_SPAWN}\n${BUN_LISTEN}\n${BUN_CONNECT}` },
     {
-      name: "a minimal supervisor with stigmer's engine settings: its log, a Unix socket, a state file renamed into place, a child's output through a FIFO pair logged and matched, Bun.connect every 5 s",
-      source: MINIMAL_SUPERVISOR,
-      env: BUN_SUPERVISOR_SETTINGS,
+      name: "a flat supervisor with stigmer's engine settings, doing what stigmer's does at rest with no daemon: its plan from stdin, its log, a Unix socket answering one status request, the state file synced and renamed twice, an orphan guard, the runner's output through a FIFO pair redacted, logged and matched, a spare FIFO, Bun.connect every 5 s",
+      source: FLAT_SUPERVISOR,
+      ...flatRun,
+    },
+    {
+      name: "the same, with stigmer's background supervisor's modules loaded beside it and not run (src/lifecycle/supervisor/background.ts imported)",
+      source: `import * as supervisorModules from ${JSON.stringify(path.join(ROOT, "src", "lifecycle", "supervisor", "background.ts"))};\nglobalThis.loaded = supervisorModules;\n${FLAT_SUPERVISOR}`,
+      ...flatRun,
     },
     { name: "daemon check (a): Bun.connect to the serving daemon's port every 5 s, closed at once", source: TCP_TO_DAEMON },
     { name: "daemon check (b): grpc-js Health/Check every 5 s, one long-lived channel", source: grpcHealth(grpc, "one") },
@@ -130,10 +189,32 @@ function probes(): Probe[] {
   ];
 }
 
+/** One status request to a probe's control socket, as `stigmer local status` makes it; the answer must name its runner. */
+async function askStatus(socketPath: string, name: string): Promise<void> {
+  const deadline = Date.now() + STATUS_TIMEOUT_MS;
+  for (;;) {
+    const answer = await new Promise<string | null>((resolve) => {
+      let text = "";
+      const socket = createConnection(socketPath);
+      socket.setTimeout(STATUS_TIMEOUT_MS, () => socket.destroy());
+      socket.on("connect", () => socket.write(`${JSON.stringify({ op: "status" })}\n`));
+      socket.on("data", (bytes) => (text += bytes.toString("utf8")));
+      socket.on("error", () => resolve(null));
+      socket.on("close", () => resolve(text.includes("\n") ? text : null));
+    });
+    if (answer !== null) {
+      if (!((JSON.parse(answer) as { runner?: { pid?: number | null } }).runner?.pid)) throw new Error(`probe "${name}" answered status without its runner: ${answer.trim()}`);
+      return;
+    }
+    if (Date.now() >= deadline) throw new Error(`probe "${name}" did not answer a status request on ${socketPath} within ${STATUS_TIMEOUT_MS / 1000} s`);
+    await sleep(50);
+  }
+}
+
 export async function probeIdle(quick: boolean, daemonEndpoint: string): Promise<string> {
   const sizes = quick ? SIZES.quick : SIZES.full;
   const dir = freshDir("probes-idle");
-  const list = probes();
+  const list = probes(dir);
   const compileBegan = performance.now();
   const binaries: string[] = [];
   for (const [index, probe] of list.entries()) {
@@ -144,9 +225,13 @@ export async function probeIdle(quick: boolean, daemonEndpoint: string): Promise
   const running = binaries.map((binary, index) => {
     if (list[index]!.pageCache === "read whole") readWhole(binary);
     else dropFromPageCache(binary);
-    return startInGroup(binary, [], { env: { ...cleanEnv(), ...list[index]!.env }, cwd: dir });
+    const { input } = list[index]!;
+    const started = startInGroup(binary, [], { env: { ...cleanEnv(), ...list[index]!.env }, cwd: dir, stdin: input === undefined ? "ignore" : "pipe" });
+    if (input !== undefined) started.child.stdin!.end(input);
+    return started;
   });
   try {
+    await Promise.all(running.map((probe, index) => list[index]!.statusSocket && askStatus(list[index]!.statusSocket!(probe.pid), list[index]!.name)));
     await sleep(sizes.settleMs);
     const readings = running.map((probe, index) => {
       const memory = memoryOf(probe.pid);
