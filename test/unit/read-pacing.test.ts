@@ -25,10 +25,17 @@ describe("ReadPacing", () => {
     expect(readSteadily(pacing, 1024, 1, 1021, 1021 + 2 * RATE_WINDOW_MS)).toBe(READ_PAUSE_MS);
   });
 
-  test("output just under the limit keeps its pauses", () => {
+  test("output just under the limit keeps its pauses after short reads", () => {
     const pacing = new ReadPacing();
     const bytesPerMs = fastBytesPerMs(DEFAULT_PIPE_CAPACITY) - 1024;
-    expect(readSteadily(pacing, bytesPerMs / 4, 0.25, 1000, 1000 + 3 * RATE_WINDOW_MS)).toBe(READ_PAUSE_MS);
+    const read = SHORT_READ_BYTES - 1;
+    expect(readSteadily(pacing, read, read / bytesPerMs, 1000, 1000 + 3 * RATE_WINDOW_MS)).toBe(READ_PAUSE_MS);
+  });
+
+  test("a flood of 1 KB lines read in the 8-16 KB the pipe holds once the reader has caught up: no pause after those", () => {
+    const pacing = new ReadPacing();
+    expect(readSteadily(pacing, 8 * 1024, 0.02, 1000, 1000 + 3 * RATE_WINDOW_MS, PIPE_CAPACITY)).toBe(0);
+    expect(pacing.afterRead(1000, 1031, PIPE_CAPACITY)).toBe(READ_PAUSE_MS);
   });
 
   test("the limit is three quarters of the pipe per pause: 48 KiB per ms for 64 KiB", () => {
