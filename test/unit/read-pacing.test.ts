@@ -44,7 +44,7 @@ describe("ReadPacing", () => {
   });
 
   test("a raised pipe keeps the pauses for a flood a 64 KiB one reads without them, and drops them for one that would fill it", () => {
-    // 300 KB per ms in short reads: the bench's flood of 1 KB lines.
+    // 300 KB per ms in reads of 3000 B: a flood of 1 KB lines read as soon as it comes.
     const flood = new ReadPacing();
     expect(readSteadily(flood, 3000, 0.01, 1000, 1000 + 3 * RATE_WINDOW_MS, PIPE_CAPACITY)).toBe(READ_PAUSE_MS);
     const small = new ReadPacing();

@@ -16,7 +16,7 @@ import { formatMiB, formatMs, formatPercent, markdownTable, seconds } from "../.
 import { cpuTimeMs, memoryOf, statusBytes } from "../../harness/proc.ts";
 import { cleanEnv } from "../../harness/setup.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
-import { freshDir, signalGroup, sleep, startInGroup, untrackGroup } from "../../harness/processes.ts";
+import { freshDir, signalGroup, sleep, startInGroup, untrackGroup, type Started } from "../../harness/processes.ts";
 
 /** How long a probe has to start answering on its control socket. */
 const STATUS_TIMEOUT_MS = 10_000;
@@ -79,9 +79,10 @@ function grpcHealth(grpcModule: string, channel: "one" | "new each time"): strin
 // stigmer's no-daemon background supervisor's duties at rest, in one flat file with the fewest kinds of calls: its plan
 // (a key and the runner's environment) read from stdin as the supervisor reads it; its own log; a Unix socket that
 // answers the status request the harness sends once; the state file written whole, synced and renamed, before and
-// after the runner starts; an orphan guard (`sh` reading the runner's group from a stdin pipe); a FIFO pair by mkfifo
-// for the runner's output, read with Bun.file(fd).stream(), cut at the last newline, the key redacted, logged, the
-// ready line matched, a 1 ms pause after each read; a spare FIFO made in the background; the three signal handlers;
+// after the runner starts; an orphan guard (`sh` reading the runner's pid from a stdin pipe); a FIFO pair by mkfifo
+// for the runner's output, read with Bun.file(fd).stream(), each read's whole lines logged (what follows its last
+// newline is dropped, not carried over) with the key's first occurrence redacted, the ready line matched, a 1 ms
+// pause after every read (stigmer's only after short ones); a spare FIFO made in the background; the signal handlers;
 // a TCP look at a closed port every 5 s. Run with the same engine settings: what stigmer's code organisation adds at
 // rest is the difference to its no-daemon idle row of the main run. Unlike stigmer's, its children stay in its
 // process group, so that ending the probe's group ends them too.
@@ -135,7 +136,7 @@ mkdirSync(path.join(home, "spare"));
 Bun.spawn(["mkfifo", "-m", "600", path.join(home, "spare", "out")], { stdio: ["ignore", "ignore", "ignore"], onExit() {} });
 const runnerLog = openSync(path.join(home, "runner.log"), APPEND, 0o600);
 const key = Buffer.from(plan.key);
-const READY = /Worker ready, polling for tasks\\.\\.\\./m;
+const READY = /Worker ready, polling for tasks\\.\\.\\./;
 for (const [read] of ends) void (async () => {
   for await (const chunk of Bun.file(read).stream()) {
     let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -190,25 +191,39 @@ function probes(dir: string): Probe[] {
 }
 
 /** One status request to a probe's control socket, as `stigmer local status` makes it; the answer must name its runner. */
-async function askStatus(socketPath: string, name: string): Promise<void> {
+async function askStatus(probe: Started, socketPath: string, name: string): Promise<void> {
   const deadline = Date.now() + STATUS_TIMEOUT_MS;
-  for (;;) {
-    const answer = await new Promise<string | null>((resolve) => {
+  let lastProblem = "no attempt";
+  while (Date.now() < deadline) {
+    if (probe.child.exitCode !== null || probe.child.signalCode !== null) {
+      throw new Error(`probe "${name}" exited (${probe.child.exitCode ?? probe.child.signalCode}) before it answered a status request`);
+    }
+    const attempt = await new Promise<{ answer: string } | { problem: string }>((resolve) => {
       let text = "";
       const socket = createConnection(socketPath);
-      socket.setTimeout(STATUS_TIMEOUT_MS, () => socket.destroy());
+      socket.setTimeout(Math.max(1, deadline - Date.now()), () => {
+        resolve({ problem: "connected, no answer" });
+        socket.destroy();
+      });
       socket.on("connect", () => socket.write(`${JSON.stringify({ op: "status" })}\n`));
       socket.on("data", (bytes) => (text += bytes.toString("utf8")));
-      socket.on("error", () => resolve(null));
-      socket.on("close", () => resolve(text.includes("\n") ? text : null));
+      socket.on("error", (error: NodeJS.ErrnoException) => resolve({ problem: error.code ?? error.message }));
+      socket.on("close", () => resolve(text.includes("\n") ? { answer: text } : { problem: "closed without a whole line" }));
     });
-    if (answer !== null) {
-      if (!((JSON.parse(answer) as { runner?: { pid?: number | null } }).runner?.pid)) throw new Error(`probe "${name}" answered status without its runner: ${answer.trim()}`);
+    if ("answer" in attempt) {
+      let runnerPid: number | null | undefined;
+      try {
+        runnerPid = (JSON.parse(attempt.answer) as { runner?: { pid?: number | null } }).runner?.pid;
+      } catch {
+        throw new Error(`probe "${name}" answered status with something that is not JSON: ${attempt.answer.trim()}`);
+      }
+      if (!runnerPid) throw new Error(`probe "${name}" answered status without its runner: ${attempt.answer.trim()}`);
       return;
     }
-    if (Date.now() >= deadline) throw new Error(`probe "${name}" did not answer a status request on ${socketPath} within ${STATUS_TIMEOUT_MS / 1000} s`);
+    lastProblem = attempt.problem;
     await sleep(50);
   }
+  throw new Error(`probe "${name}" did not answer a status request on ${socketPath} within ${STATUS_TIMEOUT_MS / 1000} s (last: ${lastProblem})`);
 }
 
 export async function probeIdle(quick: boolean, daemonEndpoint: string): Promise<string> {
@@ -227,11 +242,12 @@ export async function probeIdle(quick: boolean, daemonEndpoint: string): Promise
     else dropFromPageCache(binary);
     const { input } = list[index]!;
     const started = startInGroup(binary, [], { env: { ...cleanEnv(), ...list[index]!.env }, cwd: dir, stdin: input === undefined ? "ignore" : "pipe" });
-    if (input !== undefined) started.child.stdin!.end(input);
+    // A probe that exits before reading it is reported by askStatus, not by an EPIPE here.
+    if (input !== undefined) started.child.stdin!.on("error", () => {}).end(input);
     return started;
   });
   try {
-    await Promise.all(running.map((probe, index) => list[index]!.statusSocket && askStatus(list[index]!.statusSocket!(probe.pid), list[index]!.name)));
+    await Promise.all(running.map((probe, index) => list[index]!.statusSocket && askStatus(probe, list[index]!.statusSocket!(probe.pid), list[index]!.name)));
     await sleep(sizes.settleMs);
     const readings = running.map((probe, index) => {
       const memory = memoryOf(probe.pid);

@@ -7,9 +7,10 @@
  * pipe instead (100 MB of 100-byte lines: 3.1 s of the background supervisor's CPU read at once,
  * 0.7 s with the pauses). But a pipe of 64 KiB is full within a pause of a runner that writes
  * faster than that, and then the runner waits for us (100 MB of 1 KB lines: 1.36 s, 3.8× as long
- * as through `| cat`, with a pause after every short read). So there is no pause while output
- * comes fast enough to fill three quarters of the pipe in one; that is when the component has
- * the pipe raised to 1 MiB (pipe-capacity.ts), which takes the same flood with pauses again.
+ * as through `| cat`, with a pause after every read under 16 KiB). So there is no pause while
+ * output comes fast enough to fill three quarters of the pipe in one; that is when the component
+ * has the pipe raised to 1 MiB (pipe-capacity.ts), after which the same flood is read with pauses
+ * again, but only after the reads that find less than SHORT_READ_BYTES waiting.
  */
 export class ReadPacing {
   private windowStart = 0;
@@ -38,8 +39,9 @@ export class ReadPacing {
  * A read shorter than this found little waiting: the runner writes slowly, or in short lines. Not
  * more: in a flood of 1 KB lines the reader is the slower side, and the reads after it has caught
  * up for a moment bring 8-16 KB; with 16 KiB here a pause followed each of them, and the flood took
- * ~10 % longer (bench: 271 → 243 ms, same CPU). Lines of 100 bytes still leave reads under 4 KiB
- * after a drain, so their pauses, and the CPU they save, stay (log capture: 350 → 320-340 ms).
+ * ~7 % longer (bench, in turns: 251 → 234 ms median over 16 floods, for 20 ms more CPU: 170 → 190
+ * ms). Lines of 100 bytes still leave reads under 4 KiB after a drain, so their pauses, and the
+ * CPU they save, stay (log capture's CPU: 350 → 320-340 ms).
  */
 export const SHORT_READ_BYTES = 4 * 1024;
 export const READ_PAUSE_MS = 1;
