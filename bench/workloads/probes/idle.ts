@@ -7,7 +7,6 @@
 // dropped from the page cache before it starts, as stigmer's is for the idle rows of the main run; the bare program
 // runs a second time with its binary read whole into the page cache first, to show what that state adds. A probe may
 // read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor is. No target.
-import { createConnection } from "node:net";
 import path from "node:path";
 import { compileProgram } from "../../harness/compile.ts";
 import { dropFromPageCache, readWhole } from "../../harness/page-cache.ts";
@@ -15,6 +14,7 @@ import { FAKE_KEY, ROOT } from "../../harness/fixtures.ts";
 import { formatMiB, formatMs, formatPercent, markdownTable, seconds } from "../../harness/format.ts";
 import { cpuTimeMs, memoryOf, statusBytes } from "../../harness/proc.ts";
 import { cleanEnv } from "../../harness/setup.ts";
+import { controlRequest } from "../../../src/lifecycle/control/client.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
 import { freshDir, signalGroup, sleep, startInGroup, untrackGroup, type Started } from "../../harness/processes.ts";
 
@@ -108,9 +108,9 @@ const log = openSync(path.join(home, "supervisor.log"), APPEND, 0o600);
 const say = (message) => writeSync(log, new Date().toISOString() + " info " + message + "\\n");
 say("starting");
 let runner = null;
-const status = () => JSON.stringify({ supervisor: { pid: process.pid }, runner: { pid: runner?.pid ?? null, state: "running" } });
+const status = () => ({ supervisor: { pid: process.pid }, runner: { pid: runner?.pid ?? null, state: "running" } });
 Bun.listen({ unix: path.join(home, "control.sock"), socket: { data(socket, bytes) {
-  if (JSON.parse(Buffer.from(bytes).toString("utf8")).op === "status") socket.end(status() + "\\n");
+  if (JSON.parse(Buffer.from(bytes).toString("utf8")).op === "status") socket.end(JSON.stringify({ ok: true, result: status() }) + "\\n");
 } } });
 const recordState = (state) => {
   const temporary = path.join(home, "state.json.tmp");
@@ -190,40 +190,13 @@ function probes(dir: string): Probe[] {
   ];
 }
 
-/** One status request to a probe's control socket, as `stigmer local status` makes it; the answer must name its runner. */
+/** One status request to a probe's control socket, made as `stigmer local status` makes it; the answer must name its runner. */
 async function askStatus(probe: Started, socketPath: string, name: string): Promise<void> {
-  const deadline = Date.now() + STATUS_TIMEOUT_MS;
-  let lastProblem = "no attempt";
-  while (Date.now() < deadline) {
-    if (probe.child.exitCode !== null || probe.child.signalCode !== null) {
-      throw new Error(`probe "${name}" exited (${probe.child.exitCode ?? probe.child.signalCode}) before it answered a status request`);
-    }
-    const attempt = await new Promise<{ answer: string } | { problem: string }>((resolve) => {
-      let text = "";
-      const socket = createConnection(socketPath);
-      socket.setTimeout(Math.max(1, deadline - Date.now()), () => {
-        resolve({ problem: "connected, no answer" });
-        socket.destroy();
-      });
-      socket.on("connect", () => socket.write(`${JSON.stringify({ op: "status" })}\n`));
-      socket.on("data", (bytes) => (text += bytes.toString("utf8")));
-      socket.on("error", (error: NodeJS.ErrnoException) => resolve({ problem: error.code ?? error.message }));
-      socket.on("close", () => resolve(text.includes("\n") ? { answer: text } : { problem: "closed without a whole line" }));
-    });
-    if ("answer" in attempt) {
-      let runnerPid: number | null | undefined;
-      try {
-        runnerPid = (JSON.parse(attempt.answer) as { runner?: { pid?: number | null } }).runner?.pid;
-      } catch {
-        throw new Error(`probe "${name}" answered status with something that is not JSON: ${attempt.answer.trim()}`);
-      }
-      if (!runnerPid) throw new Error(`probe "${name}" answered status without its runner: ${attempt.answer.trim()}`);
-      return;
-    }
-    lastProblem = attempt.problem;
-    await sleep(50);
-  }
-  throw new Error(`probe "${name}" did not answer a status request on ${socketPath} within ${STATUS_TIMEOUT_MS / 1000} s (last: ${lastProblem})`);
+  const reply = await controlRequest(socketPath, "status", STATUS_TIMEOUT_MS);
+  if (reply.kind === "answer" && (reply.result as { runner?: { pid?: number | null } } | null)?.runner?.pid) return;
+  const exit = probe.child.exitCode ?? probe.child.signalCode;
+  if (exit !== null) throw new Error(`probe "${name}" exited (${exit}) before it answered a status request`);
+  throw new Error(`probe "${name}" did not answer a status request on ${socketPath} with its runner within ${STATUS_TIMEOUT_MS / 1000} s: ${JSON.stringify(reply)}`);
 }
 
 export async function probeIdle(quick: boolean, daemonEndpoint: string): Promise<string> {
