@@ -7,7 +7,7 @@ import { controlRequest } from "../../src/lifecycle/control/client.ts";
 import type { LocalServer } from "../../src/platform/net/listen.ts";
 import { controlSocketPath, listenControl, type ControlRequest } from "../../src/lifecycle/control/control.ts";
 import { lastLines } from "../../src/lifecycle/process/log-tail.ts";
-import { LogFile } from "../../src/lifecycle/process/logs.ts";
+import { afterWritten, LogFile } from "../../src/lifecycle/process/logs.ts";
 import { homeLayout } from "../../src/lifecycle/control/state-dir.ts";
 import { parseState, readStateFile, writeStateFile } from "../../src/lifecycle/control/state-file.ts";
 import { cleanupAll, tempDir } from "../helpers.ts";
@@ -87,6 +87,28 @@ describe("LogFile gathers writes", () => {
     log.write(Buffer.alloc(16 * 1024, 0x62));
     expect(statSync(file).size).toBe(8 + 16 * 1024 - 1 + 16 * 1024);
     log.close();
+  });
+
+  test("a write of 16 KiB or more that would take the file past its size goes to the next file, what waited to this one", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "x.log");
+    const log = new LogFile(file, () => {}, { maxBytes: 20 * 1024, files: 2 });
+    log.write(Buffer.alloc(8 * 1024, 0x61));
+    log.write(Buffer.alloc(16 * 1024, 0x62));
+    log.close();
+    expect(readFileSync(`${file}.1`).equals(Buffer.alloc(8 * 1024, 0x61))).toBe(true);
+    expect(readFileSync(file).equals(Buffer.alloc(16 * 1024, 0x62))).toBe(true);
+  });
+
+  test("after a partial write, what is left starts at the first byte not written", () => {
+    const parts = [Buffer.from("abc"), Buffer.from("defg"), Buffer.from("h")];
+    const left = (written: number) => Buffer.concat(afterWritten(parts, written)).toString();
+    expect(left(0)).toBe("abcdefgh");
+    expect(left(2)).toBe("cdefgh");
+    expect(left(3)).toBe("defgh");
+    expect(left(5)).toBe("fgh");
+    expect(left(7)).toBe("h");
+    expect(afterWritten(parts, 8)).toEqual([]);
   });
 
   test("writes of every size, around and beyond the gathering buffer, arrive byte for byte and in order", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { fastBytesPerMs, RATE_WINDOW_MS, READ_PAUSE_MS, ReadPacing, SHORT_READ_BYTES } from "../../src/lifecycle/process/read-pacing.ts";
+import { fastBytesPerMs, fillingReadBytes, RATE_WINDOW_MS, READ_PAUSE_MS, ReadPacing, SHORT_READ_BYTES } from "../../src/lifecycle/process/read-pacing.ts";
 import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY } from "../../src/platform/process/pipe-capacity.ts";
 
 /** Reads of `bytes` every `everyMs` from `from` until `until` from a pipe of `capacity`; the wait after the last. */
@@ -36,6 +36,19 @@ describe("ReadPacing", () => {
     const pacing = new ReadPacing();
     expect(readSteadily(pacing, 8 * 1024, 0.02, 1000, 1000 + 3 * RATE_WINDOW_MS, PIPE_CAPACITY)).toBe(0);
     expect(pacing.afterRead(1000, 1031, PIPE_CAPACITY)).toBe(READ_PAUSE_MS);
+  });
+
+  test("a read that finds the pipe three quarters full counts as filling at once, before the window says so", () => {
+    const pacing = new ReadPacing();
+    expect(pacing.afterRead(100, 1000, DEFAULT_PIPE_CAPACITY)).toBe(READ_PAUSE_MS);
+    expect(pacing.filling).toBe(false);
+    expect(pacing.afterRead(fillingReadBytes(DEFAULT_PIPE_CAPACITY), 1001, DEFAULT_PIPE_CAPACITY)).toBe(0);
+    expect(pacing.filling).toBe(true);
+    // One just under it does not.
+    const other = new ReadPacing();
+    other.afterRead(100, 1000, DEFAULT_PIPE_CAPACITY);
+    other.afterRead(fillingReadBytes(DEFAULT_PIPE_CAPACITY) - 1, 1001, DEFAULT_PIPE_CAPACITY);
+    expect(other.filling).toBe(false);
   });
 
   test("the limit is three quarters of the pipe per pause: 48 KiB per ms for 64 KiB", () => {

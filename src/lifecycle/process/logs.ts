@@ -1,4 +1,4 @@
-import { fstatSync, ftruncateSync, renameSync, writeSync } from "node:fs";
+import { fstatSync, ftruncateSync, renameSync, writevSync } from "node:fs";
 import { closeQuietly, openPrivateFile } from "../control/state-dir.ts";
 
 /** Size-based rotation: `log`, `log.1` … `log.<files-1>`, oldest last. */
@@ -14,8 +14,11 @@ export const DEFAULT_ROTATION: LogRotation = { maxBytes: 10 * 1024 * 1024, files
  * Writes are gathered and go to the file together, once 64 KiB are waiting or 5 ms after the
  * first: a runner that prints line by line would otherwise cost one system call per line.
  * They gather in one buffer that is reused, so a flood of output allocates nothing here.
- * A write of 16 KiB or more is a system call's worth already: it goes out as it is, after what
- * waits, instead of being copied first (in a flood, most chunks of the pipe are that big).
+ * A write of 16 KiB or more is a system call's worth already: it goes out as it is, in the same
+ * system call as what waits (writev), instead of being copied first. In a flood, most chunks of
+ * the pipe are that big, and each brings the end of a line begun in the chunk before, which
+ * waits: one call per chunk instead of two took the flood workload from 1.53x to 1.43x of its
+ * floor (bench, 10 turns, in a throwaway build).
  */
 const GATHER_BYTES = 64 * 1024;
 const DIRECT_BYTES = 16 * 1024;
@@ -49,8 +52,8 @@ export class LogFile {
     // What is waiting goes first when this write would take the file past its rotation size,
     // so that rotation still happens between writes, never inside one.
     if (this.gatheredBytes > 0 && this.size + this.gatheredBytes + data.length > this.rotation.maxBytes) this.flush();
-    if (this.gatheredBytes + data.length > GATHER_BYTES || data.length >= DIRECT_BYTES) this.flush();
-    if (data.length >= DIRECT_BYTES) return this.writeOut(data);
+    if (data.length >= DIRECT_BYTES) return this.writeOut([this.takeGathered(), data]);
+    if (this.gatheredBytes + data.length > GATHER_BYTES) this.flush();
     data.copy(this.gathered, this.gatheredBytes);
     this.gatheredBytes += data.length;
     if (this.gatheredBytes === GATHER_BYTES) this.flush();
@@ -59,20 +62,30 @@ export class LogFile {
 
   /** Writes what is waiting now. */
   flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    if (this.gatheredBytes === 0) return;
-    const data = this.gathered.subarray(0, this.gatheredBytes);
-    this.gatheredBytes = 0;
-    this.writeOut(data);
+    this.writeOut([this.takeGathered()]);
   }
 
-  private writeOut(data: Buffer): void {
+  /** What waits (a view of the reused buffer, empty when nothing does), no longer waiting. */
+  private takeGathered(): Buffer {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const data = this.gathered.subarray(0, this.gatheredBytes);
+    this.gatheredBytes = 0;
+    return data;
+  }
+
+  /** Writes `parts` one after the other, rotating first if they would take the file past its size. */
+  private writeOut(parts: Buffer[]): void {
+    let rest = parts.filter((part) => part.length > 0);
+    const total = rest.reduce((sum, part) => sum + part.length, 0);
+    if (total === 0) return;
     try {
-      if (this.size > 0 && this.size + data.length > this.rotation.maxBytes) this.rotate();
-      let written = 0;
-      while (written < data.length) written += writeSync(this.fd, data, written);
-      this.size += written;
+      if (this.size > 0 && this.size + total > this.rotation.maxBytes) this.rotate();
+      while (rest.length > 0) {
+        const written = writevSync(this.fd, rest);
+        this.size += written;
+        rest = afterWritten(rest, written);
+      }
       if (this.problem !== null) {
         this.problem = null;
         this.onError(`writing ${this.path} works again`);
@@ -108,6 +121,16 @@ export class LogFile {
     this.fd = openPrivateFile(this.path, "append");
     this.size = fstatSync(this.fd).size;
   }
+}
+
+/** What is left of `parts` once their first `written` bytes have gone out. */
+export function afterWritten(parts: Buffer[], written: number): Buffer[] {
+  let skip = written;
+  let index = 0;
+  while (index < parts.length && skip >= parts[index]!.length) skip -= parts[index++]!.length;
+  const rest = parts.slice(index);
+  if (rest.length > 0 && skip > 0) rest[0] = rest[0]!.subarray(skip);
+  return rest;
 }
 
 /** One supervisor log line: ISO-8601 UTC time, level, message. */

@@ -8,7 +8,8 @@
  * 0.7 s with the pauses). But a pipe of 64 KiB is full within a pause of a runner that writes
  * faster than that, and then the runner waits for us (100 MB of 1 KB lines: 1.36 s, 3.8× as long
  * as through `| cat`, with a pause after every read under 16 KiB). So there is no pause while
- * output comes fast enough to fill three quarters of the pipe in one; that is when the component
+ * output comes fast enough to fill three quarters of the pipe in one, or once a read finds it that
+ * full; that is when the component
  * has the pipe raised to 1 MiB (pipe-capacity.ts), after which the same flood is read with pauses
  * again, but only after the reads that find less than SHORT_READ_BYTES waiting.
  */
@@ -26,6 +27,10 @@ export class ReadPacing {
       this.windowStart = now;
       this.windowBytes = 0;
     }
+    // The pipe was three quarters full by this read: no need to wait for the window to say so.
+    // A flood's pipe is then raised ~10 ms sooner (flood workload 1.53x -> 1.39x of its floor,
+    // 10 turns in a throwaway build).
+    if (bytes >= fillingReadBytes(capacity)) this.fast = true;
     return !this.fast && bytes < SHORT_READ_BYTES ? READ_PAUSE_MS : 0;
   }
 
@@ -50,7 +55,11 @@ export const READ_PAUSE_MS = 1;
  * ms with the timer's lateness): the runner would soon wait for us. 48 KiB per ms for 64 KiB.
  */
 export function fastBytesPerMs(capacity: number): number {
-  return (capacity * 3) / 4 / READ_PAUSE_MS;
+  return fillingReadBytes(capacity) / READ_PAUSE_MS;
+}
+/** A read this big found the pipe three quarters full. */
+export function fillingReadBytes(capacity: number): number {
+  return (capacity * 3) / 4;
 }
 /** How often the rate is looked at again. */
 export const RATE_WINDOW_MS = 10;
