@@ -9,9 +9,9 @@
  * faster than that, and then the runner waits for us (100 MB of 1 KB lines: 1.36 s, 3.8× as long
  * as through `| cat`, with a pause after every read under 16 KiB). So there is no pause while
  * output comes fast enough to fill three quarters of the pipe in one, or once a read finds it that
- * full; that is when the component
- * has the pipe raised to 1 MiB (pipe-capacity.ts), after which the same flood is read with pauses
- * again, but only after the reads that find less than SHORT_READ_BYTES waiting.
+ * full; that is when the component has the pipe raised to 1 MiB (pipe-capacity.ts), after which
+ * the same flood is read with pauses again, but only after the reads that find less than
+ * SHORT_READ_BYTES waiting.
  */
 export class ReadPacing {
   private windowStart = 0;
@@ -28,8 +28,8 @@ export class ReadPacing {
       this.windowBytes = 0;
     }
     // The pipe was three quarters full by this read: no need to wait for the window to say so.
-    // A flood's pipe is then raised ~10 ms sooner (flood workload 1.53x -> 1.39x of its floor,
-    // 10 turns in a throwaway build).
+    // A flood's pipe is then raised up to RATE_WINDOW_MS sooner (flood workload 1.53x -> 1.39x of
+    // its floor, 10 turns in a throwaway build).
     if (bytes >= fillingReadBytes(capacity)) this.fast = true;
     return !this.fast && bytes < SHORT_READ_BYTES ? READ_PAUSE_MS : 0;
   }
