@@ -13,7 +13,7 @@
 // Before each set-up the binary is dropped from the page cache, so that its pages come in through stigmer's own faults,
 // as after a reboot (bench/harness/page-cache.ts); then, for the RSS only, the serving set-up once more with the binary
 // read whole into the page cache first, the state a build or an install leaves it in, where the kernel maps whole
-// large folios and RSS is ~5 MiB higher for the same process.
+// large folios and RSS is ~2-5 MiB higher for the same process (bench/README.md).
 // No floor. Targets: RSS ≤ 40 MiB with the daemon serving and ≤ 32 MiB without; with it serving, RssAnon below
 // supervisord's, measured here side by side with the same quiet runner when supervisord is on PATH (the peers run
 // measures it too); CPU ≤ 0.5 % of a core. The periodic health call falls outside a 60 s window, so what one costs is
