@@ -20,7 +20,7 @@ export interface PackageFile {
   file: string;
 }
 
-/** `@oven/bun-linux-aarch64@1.4.5/bin/bun`: the key in digests.json. */
+/** `@oven/bun-linux-aarch64@1.4.4/bin/bun`: the key in digests.json. */
 export function fileLabel(file: PackageFile): string {
   return `${file.name}@${file.version}/${file.file}`;
 }
