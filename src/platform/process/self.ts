@@ -61,12 +61,13 @@ export const BUN_SUPERVISOR_SETTINGS: Readonly<Record<string, string>> = {
  * - without the baseline and RegExp JITs either, the idle supervisor is ~1 MiB smaller (36.3 →
  *   35.3 MiB RSS with no daemon under Bun 1.4.5) at the same flood CPU time: its JavaScript is
  *   glue between native calls, and the only regular expression it runs often is a readiness
- *   pattern until ready. (All five settings against none under Bun 1.4.4: idle 25.5 → 24.9 MiB,
- *   a 100 MB flood's peak 51 → 37 MiB, its CPU time the same.) No
- *   JIT at all (BUN_JSC_useJIT=0) takes ~2.3 MiB off but doubles the flood's CPU time;
+ *   pattern until ready. No JIT at all (BUN_JSC_useJIT=0) takes ~2.3 MiB off but doubles the
+ *   flood's CPU time;
  * - without Bun's GC timer (a collection check every second, later every 30 s), the idle
  *   supervisor uses 0.03-0.07 % of a core instead of 0.17-0.20 % in its first minute; JSC still
- *   collects as memory is allocated, so after a flood ~2 MiB more stay resident.
+ *   collects as memory is allocated, so after a flood ~2 MiB more stay resident;
+ * - all five against none, measured again under Bun 1.4.4: idle with no daemon 25.5 → 24.9 MiB,
+ *   a 100 MB flood's peak 51 → 37 MiB, its CPU time the same.
  */
 export function backgroundEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const clean: Record<string, string> = {};
