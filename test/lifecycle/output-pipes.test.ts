@@ -26,6 +26,15 @@ function runnerPid(log: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** Where a descriptor's link points; "" once it is closed. */
+function linkOf(link: string): string {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return "";
+  }
+}
+
 function openDescriptors(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
@@ -76,6 +85,39 @@ describe("the runner's output channel", () => {
     expect(statSync(`/proc/${pid}/fd/1`).isSocket()).toBe(true);
     cli.child.kill("SIGTERM");
     expect((await cli.exited).code).toBe(0);
+  });
+
+  test("a pair prepared ahead is the one the next child gets", async () => {
+    const { prepareOutputPipes, takeOutputPipes } = await import("../../src/platform/process/output-pipes.ts");
+    const saved = process.env.TMPDIR;
+    const scratch = tempDir("stigmer-tmpdir-");
+    // Our descriptors of FIFOs made under `scratch` (whose names are gone by then).
+    const fifoEnds = () => readdirSync("/proc/self/fd").filter((fd) => linkOf(`/proc/self/fd/${fd}`).startsWith(scratch)).map(Number);
+    process.env.TMPDIR = scratch;
+    try {
+      prepareOutputPipes();
+      // Both FIFOs, each open at both ends, before any child asks.
+      const prepared = await waitFor("the prepared pair", () => (fifoEnds().length === 4 && readdirSync(scratch).length === 0 ? fifoEnds() : null));
+      const pipes = takeOutputPipes()!;
+      expect(prepared).toEqual(expect.arrayContaining([...pipes.writeEnds]));
+      pipes.closeWriteEnds();
+      // With no writer left, both streams end at once (and close their read ends).
+      for (const stream of [pipes.stdout, pipes.stderr]) for await (const chunk of stream) throw new Error(`unexpected output: ${chunk.byteLength} bytes`);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+
+  test("a process that exits while its pair is being made leaves nothing in TMPDIR", async () => {
+    const scratch = tempDir("stigmer-tmpdir-");
+    const module = path.resolve(import.meta.dir, "../../src/platform/process/output-pipes.ts");
+    const script = `const { prepareOutputPipes } = await import(${JSON.stringify(module)}); prepareOutputPipes(); process.exit(0);`;
+    const exited = Bun.spawnSync([process.execPath, "-e", script], { env: cleanEnv({ TMPDIR: scratch }) });
+    expect(exited.exitCode).toBe(0);
+    // Long enough for a mkfifo left running to have made its FIFOs, had their directory still been there.
+    await Bun.sleep(300);
+    expect(readdirSync(scratch)).toEqual([]);
   });
 
   test("a flood arrives whole and in order", async () => {

@@ -48,6 +48,8 @@ export default defineCommand({
     }
     await offerToSaveEnteredKeys(plan.keys, keyring);
     describePlan(plan);
+    // The runner's pipes are made while the gates wait, not after them.
+    if (!args.detach) (await import("../../lifecycle/supervisor/foreground.ts")).prepareForeground();
     await waitForUnmanagedServices(plan, looks);
     if (args.detach) {
       const { startDetached } = await import("../../lifecycle/supervisor/detach.ts");

@@ -7,6 +7,7 @@ import { stderrTail, SupervisorHost } from "./host.ts";
 import { LogFile, supervisorLine } from "../process/logs.ts";
 import type { StartPlan } from "../start/plan.ts";
 import { signalGroup } from "../process/process-tree.ts";
+import { prepareOutputPipes } from "../../platform/process/output-pipes.ts";
 import { describeExit, type SupervisorLog } from "./supervisor.ts";
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -28,6 +29,11 @@ const terminalEcho: OutputSink = {
   stdout: (lines) => process.stdout.writable && process.stdout.write(lines),
   stderr: (lines) => process.stderr.writable && process.stderr.write(lines),
 };
+
+/** What a foreground start readies while it still waits for the services the runner needs: the first child's pipes. */
+export function prepareForeground(): void {
+  prepareOutputPipes();
+}
 
 /**
  * `stigmer local start` without `--detach`: supervise until Ctrl-C / SIGTERM or a `stop`

@@ -36,8 +36,9 @@ const bun = (globalThis as { Bun?: BunGlobal }).Bun;
  * A pipe is made from a FIFO (no JavaScript runtime can call pipe(2)): `mkfifo` in a fresh
  * private directory, both ends opened, the name removed at once. Spawning `mkfifo` takes a few
  * milliseconds, so the pair for the next child is made in the background while this one runs,
- * keeping it out of the restart gap. When `mkfifo` cannot be used, children get `"pipe"`. A pair
- * a child floods is raised from 64 KiB to 1 MiB on Linux (pipe-capacity.ts).
+ * keeping it out of the restart gap (and the first child's while a foreground start waits for the
+ * services the runner needs: see prepareOutputPipes). When `mkfifo` cannot be used, children get
+ * `"pipe"`. A pair a child floods is raised from 64 KiB to 1 MiB on Linux (pipe-capacity.ts).
  */
 class FifoSupply {
   private spare: FifoPair | null = null;
@@ -63,19 +64,24 @@ class FifoSupply {
     return openFifos(dir, names) ?? this.giveUp();
   }
 
-  private prepareNext(): void {
+  /** Has the next pair made in the background: before the first child too, when one is sure to come. */
+  prepareNext(): void {
     if (this.preparing || this.spare) return;
     const dir = privateDir();
     if (!dir) return;
     this.preparing = true;
     const names = fifoNames(dir);
     const child = startChild("mkfifo", ["-m", "600", ...names], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    // A process on its way out does not wait for this, but takes the directory with it: a mkfifo
+    // still running then finds it gone and makes nothing.
+    const removeOnExit = () => removeQuietly(dir);
+    process.once("exit", removeOnExit);
     void child.exited.then(({ code }) => {
+      process.off("exit", removeOnExit);
       this.preparing = false;
       if (code !== 0) return removeQuietly(dir);
       this.spare = openFifos(dir, names);
     });
-    // A supervisor on its way out must not wait for this.
     child.unref();
   }
 
@@ -138,6 +144,14 @@ async function* readPipe(read: (fd: number) => BunFile, fd: number, closed: () =
 }
 
 const supply = bun && process.platform !== "win32" ? new FifoSupply() : null;
+
+/**
+ * Starts making the next child's pipes in the background, so a spawn that comes later does not
+ * wait for `mkfifo`: a foreground `start` calls it while it waits for the services the runner needs.
+ */
+export function prepareOutputPipes(): void {
+  supply?.prepareNext();
+}
 
 /** Real pipes for the next child's output, or null when `"pipe"` stdio already is one (or none can be made). */
 export function takeOutputPipes(): OutputPipes | null {
