@@ -6,7 +6,10 @@
 // with its floor (`python3 flood.py | cat > file`) and, when the binary is there, with stigmer itself. The program runs
 // with Bun's defaults, then with the engine settings stigmer gives its background supervisor, then with those and the
 // FIFO enlarged from 64 KiB to 1 MiB before the runner starts (F_SETPIPE_SZ, set by a Python one-liner: Bun has no
-// fcntl). 5 runs each (1 with --quick). No target: it shows how much of the flood target is Bun's own.
+// fcntl). Two more read that FIFO the way cat does, with reads that wait in the kernel: on the program's only thread
+// (which a supervisor, with its socket and timers to serve, cannot do), and in a Worker that posts each chunk to the
+// main thread (which a supervisor could do; the idle probes show what a Worker keeps resident). 5 runs each (1 with
+// --quick). No target: it shows how much of the flood target is Bun's own.
 import path from "node:path";
 import { existsSync, rmSync } from "node:fs";
 import { compileProgram } from "../../harness/compile.ts";
@@ -29,9 +32,29 @@ const COPIER_EXITS: Record<number, string> = {
   3: "the Python setting F_SETPIPE_SZ to 1 MiB failed (see /proc/sys/fs/pipe-max-size)",
 };
 
-/** argv: the file to copy into, the Python, the runner, and "enlarge" to give the FIFO 1 MiB first. */
-const COPIER = `import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-const [file, python, runner, mode] = process.argv.slice(2);
+/**
+ * The Worker of the "worker" reader: blocking reads of up to 1 MiB from the descriptor it is sent, each chunk posted
+ * back (its buffer transferred, not copied), then null at the end. Plain quotes: it is spliced into COPIER's source.
+ */
+const BLOCKING_WORKER = [
+  'const { readSync } = require("node:fs");',
+  "self.onmessage = (event) => {",
+  "  for (;;) {",
+  "    const buffer = new Uint8Array(1 << 20);",
+  "    const bytes = readSync(event.data, buffer, 0, buffer.length, null);",
+  "    if (bytes === 0) return postMessage(null);",
+  "    postMessage(buffer.subarray(0, bytes), [buffer.buffer]);",
+  "  }",
+  "};",
+].join(" ");
+
+/**
+ * argv: the file to copy into, the Python, the runner, "enlarge" to give the FIFO 1 MiB first, and the reader:
+ * "stream" (Bun.file(fd).stream(), as stigmer's supervisor reads), "blocking" (readSync in a loop on a blocking
+ * descriptor: the thread waits in read(2), as cat's does) or "worker" (the same in a Worker, chunks posted back).
+ */
+const COPIER = `import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+const [file, python, runner, mode, reader] = process.argv.slice(2);
 const dir = mkdtempSync(file + ".fifo-");
 if (Bun.spawnSync(["mkfifo", "-m", "600", dir + "/pipe"]).exitCode !== 0) process.exit(2);
 const read = openSync(dir + "/pipe", constants.O_RDONLY | constants.O_NONBLOCK);
@@ -44,24 +67,59 @@ if (mode === "enlarge") {
 const out = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
 Bun.spawn([python, runner], { stdio: ["ignore", write, "ignore"] });
 closeSync(write);
-(async () => {
-  for await (const chunk of Bun.file(read).stream()) {
-    let written = 0;
-    while (written < chunk.byteLength) written += writeSync(out, chunk, written);
-  }
-})();
+const writeAll = (chunk, length) => {
+  let written = 0;
+  while (written < length) written += writeSync(out, chunk, written, length - written);
+};
+// The FIFO's read end opened again, now that it has a writer: without O_NONBLOCK, so a read waits for data.
+const blocking = () => {
+  const fd = openSync("/proc/self/fd/" + read, constants.O_RDONLY);
+  closeSync(read);
+  return fd;
+};
+if (reader === "blocking") {
+  const fd = blocking();
+  const buffer = new Uint8Array(1 << 20);
+  for (let bytes; (bytes = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) writeAll(buffer, bytes);
+} else if (reader === "worker") {
+  const worker = new Worker(URL.createObjectURL(new Blob([${JSON.stringify(BLOCKING_WORKER)}])));
+  worker.onmessage = (event) => (event.data === null ? worker.terminate() : writeAll(event.data, event.data.byteLength));
+  worker.postMessage(blocking());
+} else {
+  (async () => {
+    for await (const chunk of Bun.file(read).stream()) writeAll(chunk, chunk.byteLength);
+  })();
+}
 `;
 
 interface Copier {
   name: string;
   mode: "plain" | "enlarge";
+  reader: "stream" | "blocking" | "worker";
   env: Record<string, string>;
 }
 
 const COPIERS: Copier[] = [
-  { name: "Bun.file(fd).stream() → writeSync, per chunk (a FIFO of 64 KiB), Bun's defaults", mode: "plain", env: {} },
-  { name: `the same with the background supervisor's engine settings (${Object.entries(BUN_SUPERVISOR_SETTINGS).map(([name, value]) => `${name}=${value}`).join(", ")})`, mode: "plain", env: { ...BUN_SUPERVISOR_SETTINGS } },
-  { name: "the same, and the FIFO enlarged to 1 MiB first (F_SETPIPE_SZ)", mode: "enlarge", env: { ...BUN_SUPERVISOR_SETTINGS } },
+  { name: "Bun.file(fd).stream() → writeSync, per chunk (a FIFO of 64 KiB), Bun's defaults", mode: "plain", reader: "stream", env: {} },
+  {
+    name: `the same with the background supervisor's engine settings (${Object.entries(BUN_SUPERVISOR_SETTINGS).map(([name, value]) => `${name}=${value}`).join(", ")})`,
+    mode: "plain",
+    reader: "stream",
+    env: { ...BUN_SUPERVISOR_SETTINGS },
+  },
+  { name: "the same, and the FIFO enlarged to 1 MiB first (F_SETPIPE_SZ)", mode: "enlarge", reader: "stream", env: { ...BUN_SUPERVISOR_SETTINGS } },
+  {
+    name: "the same FIFO read by readSync into 1 MiB, its read end blocking: the thread waits in read(2) as cat's does, so it can do nothing else",
+    mode: "enlarge",
+    reader: "blocking",
+    env: { ...BUN_SUPERVISOR_SETTINGS },
+  },
+  {
+    name: "the same reads in a Worker (a thread that may block), each chunk posted to the main thread, which writes it",
+    mode: "enlarge",
+    reader: "worker",
+    env: { ...BUN_SUPERVISOR_SETTINGS },
+  },
 ];
 
 /** How `started` ended, if it has: its exit code and what that means, or its signal. */
@@ -81,7 +139,7 @@ async function copierTrial(binary: string, python: string, baseEnv: Record<strin
   const file = path.join(dir, "copy.log");
   const env = unsupervisedFloodEnv({ baseEnv }, dir, copier.env);
   const what = `probe copier (${copier.name})`;
-  const started = startInGroup(binary, [file, python, FLOOD_RUNNER, copier.mode], { env, cwd: dir });
+  const started = startInGroup(binary, [file, python, FLOOD_RUNNER, copier.mode, copier.reader], { env, cwd: dir });
   try {
     // Its start-up is not in the span: the runner's first lines must be in the file before it is let go.
     await until(`${what}: the runner's first lines`, TRIAL_TIMEOUT_MS, () => {

@@ -5,8 +5,10 @@
 // supervisor could check a serving daemon all day (the dev daemon, examples/dev-daemon.ts): a bare TCP connect, a
 // grpc-js Health/Check on one long-lived channel, and the same check on a new channel each time. Each binary is
 // dropped from the page cache before it starts, as stigmer's is for the idle rows of the main run; the bare program
-// runs a second time with its binary read whole into the page cache first, to show what that state adds. A probe may
-// read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor is. No target.
+// runs a second time with its binary read whole into the page cache first, to show what that state adds. Two read a
+// FIFO that stays open: on the main thread, and in a Worker waiting in read(2) (what that thread keeps resident). A
+// probe may read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor
+// is. No target.
 import path from "node:path";
 import { compileProgram } from "../../harness/compile.ts";
 import { dropFromPageCache, readWhole } from "../../harness/page-cache.ts";
@@ -49,6 +51,20 @@ const BUN_LISTEN = `Bun.listen({ unix: SCRATCH + "/bun-" + process.pid + ".sock"
 const NODE_CONNECT = `import { connect } from "node:net";
 setInterval(() => { const socket = connect({ host: "127.0.0.1", port: 1 }); socket.on("error", () => socket.destroy()); }, 5000);`;
 const BUN_CONNECT = `setInterval(() => { Bun.connect({ hostname: "127.0.0.1", port: 1, socket: { data() {}, connectError() {} } }).catch(() => {}); }, 5000);`;
+
+// A FIFO with its write end held open (no output comes, and no end): read on the main thread as stigmer's supervisor
+// reads its runner's output, or by a Worker waiting in read(2), the way to read a flood at cat's pace (the flood probes).
+const IDLE_FIFO = `import { constants, openSync } from "node:fs";
+const fifo = SCRATCH + "/fifo-" + process.pid;
+if (Bun.spawnSync(["mkfifo", "-m", "600", fifo]).exitCode !== 0) process.exit(2);
+const read = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+const write = openSync(fifo, constants.O_WRONLY);
+const blocking = () => openSync("/proc/self/fd/" + read, constants.O_RDONLY);`;
+const WORKER_READER = 'const { readSync } = require("node:fs"); self.onmessage = (event) => { const buffer = new Uint8Array(1 << 20); while (readSync(event.data, buffer, 0, buffer.length, null) > 0); };';
+const FIFO_ON_MAIN_THREAD = `${IDLE_FIFO}
+(async () => { for await (const _ of Bun.file(read).stream()) {} })();`;
+const FIFO_IN_A_WORKER = `${IDLE_FIFO}
+new Worker(URL.createObjectURL(new Blob([${JSON.stringify(WORKER_READER)}]))).postMessage(blocking());`;
 
 // What the supervisor's own code uses of Node's API, each used once: the files under STIGMER_HOME, paths, the user's
 // temporary directory (its timers are the globals: src/platform/process/timers.ts). Bun builds these modules on first
@@ -184,6 +200,8 @@ function probes(dir: string): Probe[] {
       source: `import * as supervisorModules from ${JSON.stringify(path.join(ROOT, "src", "lifecycle", "supervisor", "background.ts"))};\nglobalThis.loaded = supervisorModules;\n${FLAT_SUPERVISOR}`,
       ...flatRun,
     },
+    { name: "a FIFO made by mkfifo (Bun.spawnSync), its write end held open, read by Bun.file(fd).stream() on the main thread, as stigmer's supervisor reads its runner's output", source: `${FIFO_ON_MAIN_THREAD}\n${KEEP_ALIVE}` },
+    { name: "the same FIFO read by a Worker whose thread waits in read(2) (how a supervisor could read a flood at cat's pace: see the flood probes)", source: `${FIFO_IN_A_WORKER}\n${KEEP_ALIVE}` },
     { name: "daemon check (a): Bun.connect to the serving daemon's port every 5 s, closed at once", source: TCP_TO_DAEMON },
     { name: "daemon check (b): grpc-js Health/Check every 5 s, one long-lived channel", source: grpcHealth(grpc, "one") },
     { name: "daemon check (c): grpc-js Health/Check every 5 s, a new channel each time, closed after", source: grpcHealth(grpc, "new each time") },
