@@ -97,7 +97,10 @@ describe("the runner's output channel", () => {
     try {
       prepareOutputPipes();
       // Both FIFOs, each open at both ends, before any child asks.
-      const prepared = await waitFor("the prepared pair", () => (fifoEnds().length === 4 && readdirSync(scratch).length === 0 ? fifoEnds() : null));
+      const prepared = await waitFor("the prepared pair", () => {
+        const ends = fifoEnds();
+        return ends.length === 4 && readdirSync(scratch).length === 0 ? ends : null;
+      });
       const pipes = takeOutputPipes()!;
       expect(prepared).toEqual(expect.arrayContaining([...pipes.writeEnds]));
       pipes.closeWriteEnds();
