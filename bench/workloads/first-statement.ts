@@ -24,7 +24,7 @@ const TARGET_RATIO = 2;
 const READY = "Worker ready";
 
 /** Spawns, waits for the stamp and the ready line, stops; returns the ms from the spawn to the runner's first statement. */
-async function timeFirstStatement(what: string, stampFile: string, spawnIt: () => Started): Promise<number> {
+export async function timeFirstStatement(what: string, stampFile: string, spawnIt: () => Started): Promise<number> {
   const spawnedAt = wallClockMs();
   const started = spawnIt();
   let output = "";
@@ -43,14 +43,14 @@ async function timeFirstStatement(what: string, stampFile: string, spawnIt: () =
   }
 }
 
-function stigmerTrial(setup: Setup, daemonEndpoint: string, home = freshDir("home")): Promise<number> {
+export function stigmerTrial(setup: Setup, daemonEndpoint: string, home = freshDir("home")): Promise<number> {
   const stampFile = path.join(freshDir("first-statement"), "first-statement");
   const env = { ...stigmerEnv(setup, home, { BENCH_FIRST_STATEMENT: stampFile }), TEMPORAL_SERVICE_ADDRESS: daemonEndpoint };
   const args = ["local", "start", ...setup.temporalOff, "--endpoint", daemonEndpoint, "--runner", FIRST_STATEMENT_RUNNER, "--python", setup.python];
   return timeFirstStatement("stigmer local start (first statement)", stampFile, () => startInGroup(setup.stigmer, args, { env, stdout: "pipe" }));
 }
 
-function directTrial(setup: Setup): Promise<number> {
+export function directTrial(setup: Pick<Setup, "python" | "baseEnv">): Promise<number> {
   const stampFile = path.join(freshDir("first-statement"), "first-statement");
   const env = floorRunnerEnv(setup, { BENCH_FIRST_STATEMENT: stampFile });
   return timeFirstStatement("python3 main.py (first statement)", stampFile, () =>

@@ -8,7 +8,7 @@
 // FIFO enlarged from 64 KiB to 1 MiB before the runner starts (F_SETPIPE_SZ, set by a Python one-liner: Bun has no
 // fcntl). Two more read that FIFO the way cat does, with reads that wait in the kernel: on the program's only thread
 // (which a supervisor, with its socket and timers to serve, cannot do), and in a Worker that posts each chunk to the
-// main thread (which a supervisor could do; the idle probes show what a Worker keeps resident). 5 runs each (1 with
+// main thread (which a supervisor could do; the idle probes show what a Worker keeps resident). 10 runs each (1 with
 // --quick). No target: it shows how much of the flood target is Bun's own.
 import path from "node:path";
 import { existsSync, rmSync } from "node:fs";
@@ -23,7 +23,7 @@ import { inTurns, summarize } from "../../harness/stats.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
 import { endWithRunner, floodOnce, LINE_BYTES, LINES, pipeTrial, stigmerTrial, UNREDACTED_FLOOD, unsupervisedFloodEnv } from "../flood.ts";
 
-const RUNS = { full: 5, quick: 1 };
+const RUNS = { full: 10, quick: 1 };
 
 /** Why the copier ended early, by its exit code (1 is an uncaught error of its own). */
 const COPIER_EXITS: Record<number, string> = {

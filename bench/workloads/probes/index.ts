@@ -1,9 +1,11 @@
 // `bun bench/run.ts --probes [--quick]`: where stigmer's idle memory and CPU, and its start-up time, go on Bun, from
-// small compiled programs (bench/workloads/probes/idle.ts, startup.ts), and what copying a flood costs a program on Bun
-// (flood.ts). Three tables; no targets.
+// small compiled programs (bench/workloads/probes/idle.ts, startup.ts), what of the runner's first statement is left
+// to stigmer once the daemon check is paid for (first-statement.ts), and what copying a flood costs a program on Bun
+// (flood.ts). Four tables; no targets.
 import { startDevDaemonProcess } from "../../harness/dev-daemon.ts";
 import { formatMs } from "../../harness/format.ts";
 import { cleanEnv } from "../../harness/setup.ts";
+import { probeFirstStatement } from "./first-statement.ts";
 import { probeFlood } from "./flood.ts";
 import { probeIdle } from "./idle.ts";
 import { probeStartUp } from "./startup.ts";
@@ -14,8 +16,10 @@ export async function runProbes(quick: boolean): Promise<void> {
   const daemon = await startDevDaemonProcess(cleanEnv());
   let idle: string;
   let startUp: string;
+  let firstStatement: string;
   try {
     startUp = await probeStartUp(quick, daemon.endpoint);
+    firstStatement = await probeFirstStatement(quick, daemon.endpoint);
     idle = await probeIdle(quick, daemon.endpoint);
   } finally {
     await daemon.stop();
@@ -25,6 +29,8 @@ export async function runProbes(quick: boolean): Promise<void> {
   console.log(idle);
   console.log();
   console.log(startUp);
+  console.log();
+  console.log(firstStatement);
   console.log();
   console.log(flood);
   console.log();
