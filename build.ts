@@ -12,6 +12,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { checkTargetInputs, updateDigests } from "./build/digests.ts";
+import { grpcBackoffPlugin } from "./build/grpc-backoff.ts";
 import { keyringAddonPath, keyringAddonPlugin } from "./build/keyring-addon.ts";
 import {
   checksumsFile,
@@ -63,7 +64,7 @@ async function compile(target: Target, outfile: string): Promise<void> {
       autoloadDotenv: false,
       autoloadBunfig: false,
     },
-    plugins: [keyringAddonPlugin(addon)],
+    plugins: [keyringAddonPlugin(addon), grpcBackoffPlugin()],
     minify: true,
     bytecode: true,
     sourcemap: "none",

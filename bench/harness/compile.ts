@@ -3,10 +3,12 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { BunPlugin } from "bun";
+import { grpcBackoffPlugin } from "../../build/grpc-backoff.ts";
 
 /**
  * bare: what `bun build --compile` does with no flags.
- * stigmer: build.ts's settings: minify, bytecode, no source map, and no .env or bunfig.toml read at start.
+ * stigmer: build.ts's settings: minify, bytecode, no source map, no .env or bunfig.toml read at start, and grpc-js's
+ * backoff timer without local time (build/grpc-backoff.ts).
  */
 export type CompileSettings = "bare" | "stigmer";
 
@@ -24,7 +26,7 @@ export async function compileProgram(dir: string, name: string, source: string, 
           minify: true,
           bytecode: true,
           sourcemap: "none",
-          plugins,
+          plugins: [...plugins, grpcBackoffPlugin()],
         });
   if (!result.success) throw new Error(`${name} did not compile:\n${result.logs.join("\n")}`);
   return outfile;
