@@ -54,6 +54,7 @@ const date = new Date().toISOString();
 async function compile(target: Target, outfile: string): Promise<void> {
   mkdirSync(path.dirname(outfile), { recursive: true });
   const addon = keyringAddonPath(target);
+  const grpcBackoff = grpcBackoffPlugin();
   const result = await Bun.build({
     entrypoints: ["src/main.ts", ...Object.values(SECOND_ENTRIES).map((entry) => `src/${entry}.ts`)],
     compile: {
@@ -64,7 +65,7 @@ async function compile(target: Target, outfile: string): Promise<void> {
       autoloadDotenv: false,
       autoloadBunfig: false,
     },
-    plugins: [keyringAddonPlugin(addon), grpcBackoffPlugin()],
+    plugins: [keyringAddonPlugin(addon), grpcBackoff],
     minify: true,
     bytecode: true,
     sourcemap: "none",
@@ -73,6 +74,10 @@ async function compile(target: Target, outfile: string): Promise<void> {
   if (!result.success) {
     for (const message of result.logs) console.error(message);
     throw new Error(`the build for ${target.name} failed`);
+  }
+  if (!grpcBackoff.rewrote()) {
+    rmSync(outfile, { force: true });
+    throw new Error(`the build for ${target.name} did not bundle @grpc/grpc-js's backoff-timeout.js, which build/grpc-backoff.ts rewrites; ${outfile} was deleted. Check the plugin's path filter against grpc-js.`);
   }
   try {
     // After the build: the runtime may only have been fetched by it.

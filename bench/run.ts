@@ -1,7 +1,8 @@
 // The benchmarks (bench/README.md): `bun bench/run.ts [--quick]` runs the main workloads, stigmer against a floor
 // that does the same work with nothing in between, and prints one markdown table; `--peers` runs stigmer beside pm2
 // and supervisord instead (bench/workloads/peers/), `--probes` small compiled programs that show where stigmer's
-// idle memory, start-up time and flood time go (bench/workloads/probes/). STIGMER_BIN names the binary (default dist/stigmer).
+// idle memory, start-up time and flood time go, and how much of the first statement's 2× a start that follows
+// DESIGN.md leaves (bench/workloads/probes/). STIGMER_BIN names the binary (default dist/stigmer).
 //
 // Each workload is a module of bench/workloads/ that says at its top what it measures and its floor; what they
 // share (processes, /proc, statistics, tables) is in bench/harness/. The exit code says nothing about speed: the

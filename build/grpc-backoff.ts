@@ -1,13 +1,14 @@
 // grpc-js's backoff timer without local time.
 //
-// Every new grpc-js channel starts its name resolution through a BackoffTimeout, whose end time is
-// computed with `date.setMilliseconds(date.getMilliseconds() + delay)`. Those are local-time
-// operations, and a compiled Bun program's first one loads ICU's time-zone data: 4-6 ms of CPU,
-// with TZ set or not (bench/RESULTS.md, 2026-12-03). `local start` pays it before its runner may
-// start, `local status` before it answers, the health checker before its first answer; nothing
-// else in stigmer needs local time there. Adding the delay to the epoch time instead gives the
-// same end time outside a daylight-saving change and the right one across it. The build fails if
-// the file no longer holds exactly the expressions expected, so an upgrade of grpc-js is looked at.
+// grpc-js times a new channel's name resolution and each subchannel's connection attempts with a
+// BackoffTimeout, whose end time is `date.setMilliseconds(date.getMilliseconds() + delay)`. Those
+// are local-time operations, and a compiled Bun program's first one loads ICU's time-zone data:
+// 4-6 ms of CPU, with TZ set or not (bench/RESULTS.md, 2026-12-03). `local start` pays it before
+// its runner may start, `local status` before it answers, the health checker before its first
+// answer; nothing else in stigmer needs local time there. Adding the delay to the epoch time gives
+// the same end time outside a daylight-saving change and the right one across it. The build fails
+// if the file no longer holds exactly the expressions expected, or was not bundled at all, so an
+// upgrade of grpc-js is looked at.
 import { readFileSync } from "node:fs";
 import type { BunPlugin } from "bun";
 
@@ -17,27 +18,40 @@ const LOCAL_TIME_ADD = /\b([\w$]+(?:\.[\w$]+)*)\.setMilliseconds\(\1\.getMillise
 /** grpc-js 1.14: runTimer's end time and reset's new end time. */
 export const EXPECTED_REWRITES = 2;
 
-/** The source with each local-time addition made on the epoch time; throws unless exactly EXPECTED_REWRITES were found. Pure. */
+/** The source with each local-time addition made on the epoch time; throws unless exactly EXPECTED_REWRITES were found and no other local-time call is left. Pure. */
 export function withoutLocalTime(source: string): string {
   let rewrites = 0;
   const rewritten = source.replace(LOCAL_TIME_ADD, (_match, date: string, delay: string) => {
     rewrites += 1;
     return `${date}.setTime(${date}.getTime() + ${delay});`;
   });
-  if (rewrites !== EXPECTED_REWRITES || /\b(?:set|get)Milliseconds\(/.test(rewritten)) {
-    throw new Error(
-      `@grpc/grpc-js's backoff-timeout.js changed: ${rewrites} of the ${EXPECTED_REWRITES} expected local-time additions found. Check build/grpc-backoff.ts against it.`,
-    );
+  const check = "Check build/grpc-backoff.ts against it.";
+  if (rewrites !== EXPECTED_REWRITES) {
+    throw new Error(`@grpc/grpc-js's backoff-timeout.js changed: ${rewrites} of the ${EXPECTED_REWRITES} expected local-time additions found. ${check}`);
+  }
+  if (/\b(?:set|get)Milliseconds\(/.test(rewritten)) {
+    throw new Error(`@grpc/grpc-js's backoff-timeout.js changed: a local-time call is left beside the ${EXPECTED_REWRITES} additions rewritten. ${check}`);
   }
   return rewritten;
 }
 
+export interface GrpcBackoffPlugin extends BunPlugin {
+  /** Whether a build with it bundled backoff-timeout.js: build.ts fails without, the probes' programs need not load grpc-js. */
+  rewrote(): boolean;
+}
+
 /** Bundles grpc-js's backoff-timeout.js rewritten by withoutLocalTime. */
-export function grpcBackoffPlugin(): BunPlugin {
+export function grpcBackoffPlugin(): GrpcBackoffPlugin {
+  let rewrote = false;
   return {
     name: "stigmer-grpc-backoff",
     setup(build) {
-      build.onLoad({ filter: BACKOFF_FILE }, (args) => ({ contents: withoutLocalTime(readFileSync(args.path, "utf8")), loader: "js" }));
+      build.onLoad({ filter: BACKOFF_FILE }, (args) => {
+        const contents = withoutLocalTime(readFileSync(args.path, "utf8"));
+        rewrote = true;
+        return { contents, loader: "js" };
+      });
     },
+    rewrote: () => rewrote,
   };
 }

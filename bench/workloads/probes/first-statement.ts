@@ -5,7 +5,7 @@
 // grpc.health.v1 Health/Check for Temporal's service and for the server as a whole at once (as `local start
 // --temporal off` does: both must answer SERVING, else it exits 1), then spawn `python3 main.py` with its output
 // inherited. It reads no flags, settings or keys, opens no log, socket or state file, and reads no output. "The flat
-// start" adds, in one flat file, what DESIGN.md asks of a supervisor before its runner starts (see leastStartSource),
+// start" adds, in one flat file, what DESIGN.md asks of a supervisor before its runner starts (see startProgramSource),
 // but still reads no flags, settings or key. Beside them the floor and, when its binary is there, `stigmer local
 // start` in a used STIGMER_HOME, all timed as the main run's first-statement rows (same fixture, stamp and stop), in
 // turns. No target.
@@ -17,24 +17,29 @@ import { formatMs, markdownTable } from "../../harness/format.ts";
 import { freshDir, startInGroup } from "../../harness/processes.ts";
 import { cleanEnv, findPython, floorRunnerEnv, prepare, stigmerBinary } from "../../harness/setup.ts";
 import { alternate, summarize, type Summary } from "../../harness/stats.ts";
+import { GUARD_SCRIPT } from "../../../src/lifecycle/supervisor/orphan-guard.ts";
 import { directTrial, stigmerTrial, timeFirstStatement } from "../first-statement.ts";
 
 const RUNS = { full: 20, quick: 3 };
 const TARGET_RATIO = 2;
 
 /**
- * The least start's source. argv: python, runner directory, endpoint, and with `duties` a fresh directory for the
- * supervisor's files. A service name under 128 bytes fits the request's one-byte length.
+ * The source of a start program. argv: python, runner directory, endpoint, and with `supervisorDuties` a fresh
+ * directory for the supervisor's files. A service name under 128 bytes fits the request's one-byte length. A failed
+ * check is printed on stdout, which the bench shows when the runner's stamp does not come.
  *
- * With `duties`, it also does in one flat file, with the fewest kinds of calls, what shared/DESIGN.md asks of a
- * supervisor before its runner starts, each the way stigmer does it: its log opened and written; the control socket
- * that makes it the one supervisor of its home (Bun.listen); the state file written whole, synced and renamed; the
- * orphan guard (`sh` reading the runner's group from a stdin pipe); the runner's output through a FIFO pair made by
- * mkfifo while the check runs; the runner in a process group of its own; the state file again after the spawn. Then
- * it reads the pair into the runner's log. A SIGTERM ends the runner's group, then the program.
+ * The least start spawns the runner in its own process group, its output inherited; the runner gets the bench's
+ * SIGTERM with the group, and the program ends when it does. With `supervisorDuties` (the flat start) it also does,
+ * in one flat file with the fewest kinds of calls, what shared/DESIGN.md asks of a supervisor before its runner
+ * starts, each as stigmer does it under Bun: its log opened and written; the control socket that makes it the one
+ * supervisor of its home (Bun.listen); the state file written whole, synced and renamed; the orphan guard (stigmer's
+ * own script, in a session of its own, fed the runner's group through a pipe); the runner's output through a FIFO
+ * pair made by mkfifo in a private temporary directory while the check runs; the runner spawned by Bun.spawn in a
+ * process group of its own; the state file again after the spawn. Then it reads the pair into the runner's log and
+ * onto stdout. A SIGTERM ends the runner's group, then tells the guard that the stop is clean.
  */
-function leastStartSource(grpcModule: string, duties: boolean): string {
-  const before = duties
+function startProgramSource(grpcModule: string, { supervisorDuties }: { supervisorDuties: boolean }): string {
+  const beforeCheck = supervisorDuties
     ? `
   const fs = await import("node:fs");
   const home = process.argv[5];
@@ -50,20 +55,21 @@ function leastStartSource(grpcModule: string, duties: boolean): string {
     fs.renameSync(home + "/state.json.tmp", home + "/state.json");
   };
   recordState({ pid: process.pid });
-  const guard = Bun.spawn(["/bin/sh", "-c", "while IFS= read -r line; do :; done"], { stdio: ["pipe", "ignore", "ignore"] });
+  const guard = Bun.spawn(["/bin/sh", "-c", ${JSON.stringify(GUARD_SCRIPT)}], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
   guard.unref();
-  const fifos = [home + "/out", home + "/err"];
-  const pair = Bun.spawn(["mkfifo", "-m", "600", ...fifos], { stdio: ["ignore", "ignore", "ignore"] }).exited;`
+  const pipeDir = fs.mkdtempSync((await import("node:os")).tmpdir() + "/flat-start-pipe-");
+  const fifos = [pipeDir + "/stdout", pipeDir + "/stderr"];
+  const pairMade = Bun.spawn(["mkfifo", "-m", "600", ...fifos], { stdio: ["ignore", "ignore", "ignore"] }).exited;`
     : "";
-  const output = duties
+  const runnerOutput = supervisorDuties
     ? `
-  await pair;
+  if ((await pairMade) !== 0) fail("mkfifo failed");
   const ends = fifos.map((fifo) => [fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK), fs.openSync(fifo, fs.constants.O_WRONLY)]);
-  for (const fifo of fifos) fs.rmSync(fifo);
+  fs.rmSync(pipeDir, { recursive: true });
   const stdio = ["ignore", ends[0][1], ends[1][1]];`
     : `
   const stdio = ["ignore", "inherit", "inherit"];`;
-  const after = duties
+  const afterSpawn = supervisorDuties
     ? `
   for (const [, write] of ends) fs.closeSync(write);
   recordState({ pid: process.pid, runner: runner.pid });
@@ -76,11 +82,21 @@ function leastStartSource(grpcModule: string, duties: boolean): string {
       process.stdout.write(chunk);
     }
   })();
-  process.on("SIGTERM", () => process.kill(-runner.pid, "SIGTERM"));`
+  process.on("SIGTERM", () => process.kill(-runner.pid, "SIGTERM"));
+  runner.exited.then((code) => {
+    guard.stdin.write("\\n");
+    guard.stdin.end();
+    process.exit(code ?? 0);
+  });`
     : `
-  process.on("SIGTERM", () => runner.kill("SIGTERM"));`;
+  process.on("SIGTERM", () => {});
+  runner.exited.then((code) => process.exit(code ?? 0));`;
   return `(async () => {
-  const [python, runnerDir, endpoint] = process.argv.slice(2);${before}
+  const [python, runnerDir, endpoint] = process.argv.slice(2);
+  const fail = (why) => {
+    console.log(why);
+    process.exit(1);
+  };${beforeCheck}
   const grpc = await import(${grpcModule});
   const serving = (service) => new Promise((resolve, reject) => {
     const client = new grpc.Client(endpoint, grpc.credentials.createInsecure());
@@ -92,36 +108,29 @@ function leastStartSource(grpcModule: string, duties: boolean): string {
       else reject(error ?? new Error(service + " is not serving"));
     });
   });
-  try {
-    await Promise.all([serving(${JSON.stringify(TEMPORAL_SERVICE)}), serving("")]);
-  } catch (error) {
-    console.error(String(error));
-    process.exit(1);
-  }
-  const { spawn } = await import("node:child_process");${output}
-  const runner = spawn(python, ["main.py"], { cwd: runnerDir, stdio, detached: ${duties}, env: { ...process.env, PYTHONUNBUFFERED: "1" } });${after}
-  runner.on("exit", (code) => process.exit(code ?? 0));
+  await Promise.all([serving(${JSON.stringify(TEMPORAL_SERVICE)}), serving("")]).catch((error) => fail(String(error)));${runnerOutput}
+  const runner = Bun.spawn([python, "main.py"], { cwd: runnerDir, stdio, detached: ${supervisorDuties}, env: { ...process.env, PYTHONUNBUFFERED: "1" } });${afterSpawn}
 })();
 `;
 }
 
 export async function probeFirstStatement(quick: boolean, daemonEndpoint: string): Promise<string> {
   const baseEnv = cleanEnv();
-  const runners = { python: findPython(baseEnv), baseEnv };
+  const floorSetup = { python: findPython(baseEnv), baseEnv };
   const setup = existsSync(stigmerBinary()) ? prepare() : null;
   const grpcModule = JSON.stringify(path.join(ROOT, "node_modules", "@grpc", "grpc-js"));
   const dir = freshDir("probes-first-statement");
-  const leastStart = await compileProgram(dir, "least-start", leastStartSource(grpcModule, false), "stigmer");
-  const flatStart = await compileProgram(dir, "flat-start", leastStartSource(grpcModule, true), "stigmer");
+  const leastStart = await compileProgram(dir, "least-start", startProgramSource(grpcModule, { supervisorDuties: false }), "stigmer");
+  const flatStart = await compileProgram(dir, "flat-start", startProgramSource(grpcModule, { supervisorDuties: true }), "stigmer");
   const programTrial = (what: string, binary: string, extraArgs: () => string[]) => () => {
     const stampFile = path.join(freshDir("first-statement"), "first-statement");
-    const env = floorRunnerEnv(runners, { BENCH_FIRST_STATEMENT: stampFile });
+    const env = floorRunnerEnv(floorSetup, { BENCH_FIRST_STATEMENT: stampFile });
     return timeFirstStatement(`${what} (first statement)`, stampFile, () =>
-      startInGroup(binary, [runners.python, FIRST_STATEMENT_RUNNER, daemonEndpoint, ...extraArgs()], { env, stdout: "pipe" }),
+      startInGroup(binary, [floorSetup.python, FIRST_STATEMENT_RUNNER, daemonEndpoint, ...extraArgs()], { env, stdout: "pipe" }),
     );
   };
   const usedHome = freshDir("home");
-  const contenders = [() => directTrial(runners), programTrial("the least start", leastStart, () => []), programTrial("the flat start", flatStart, () => [freshDir("flat-start")])];
+  const contenders = [() => directTrial(floorSetup), programTrial("the least start", leastStart, () => []), programTrial("the flat start", flatStart, () => [freshDir("flat-start")])];
   if (setup) contenders.push(() => stigmerTrial(setup, daemonEndpoint, usedHome));
   const [direct, least, flat, stigmer] = (await alternate(contenders, quick ? RUNS.quick : RUNS.full)).map(summarize);
   const named: [string, Summary][] = [
@@ -142,6 +151,6 @@ export async function probeFirstStatement(quick: boolean, daemonEndpoint: string
     const left = TARGET_RATIO * direct!.median - summary.median;
     return left >= 0 ? `leaves ${formatMs(left)}` : `is already ${formatMs(-left)} over`;
   };
-  const left = `Of ${TARGET_RATIO}× the floor, the least start ${leftAfter(least!)} for everything else a start does before the spawn, and the flat start ${leftAfter(flat!)} before it reads flags, settings or a key`;
-  return `${table}\n\n${left}${stigmer ? `; stigmer takes ${formatMs(stigmer.median - flat!.median)} more than the flat start` : ""} (medians).`;
+  const leftNote = `Of ${TARGET_RATIO}× the floor, the least start ${leftAfter(least!)} for everything else a start does before the spawn, and the flat start ${leftAfter(flat!)} before it reads flags, settings or a key`;
+  return `${table}\n\n${leftNote}${stigmer ? `; stigmer takes ${formatMs(stigmer.median - flat!.median)} more than the flat start` : ""} (medians).`;
 }

@@ -7,7 +7,7 @@ import { startChild, type Child } from "../../platform/process/spawn.ts";
  * the kernel closes that pipe, `read` sees the end, and the groups get SIGTERM, then SIGKILL.
  * A clean shutdown sends an empty list first, so nothing is killed. Not on Windows.
  */
-const GUARD_SCRIPT = `
+export const GUARD_SCRIPT = `
 groups=""
 while IFS= read -r line; do groups="$line"; done
 [ -n "$groups" ] || exit 0
