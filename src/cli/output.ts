@@ -1,5 +1,4 @@
 import { createConsola, type ConsolaReporter, type LogObject } from "consola/core";
-import { formatWithOptions } from "node:util";
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or TERM=dumb. */
 export function colorEnabled(stream: { isTTY?: boolean } = process.stderr, env = process.env): boolean {
@@ -33,7 +32,8 @@ const BADGES: Record<string, { symbol: string; color: Color }> = {
  */
 const lineReporter: ConsolaReporter = {
   log(entry: LogObject) {
-    const text = formatWithOptions({ colors: false }, ...entry.args);
+    // Every message is one string: joined, not formatted, as util.format would load its inspector (~0.5 ms) for nothing.
+    const text = entry.args.map(String).join(" ");
     const badge = BADGES[entry.type];
     const prefix = badge ? `${paint(badge.color, badge.symbol)} ` : "";
     process.stderr.write(`${prefix}${text}\n`);

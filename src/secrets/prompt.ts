@@ -6,6 +6,7 @@
 // StigmerError with exit code 1, like every other failure of a start; the message says it
 // was cancelled, so there is nothing to fix. Ctrl-D never ends the line: a key half typed or
 // half pasted when it was pressed is not a key to store.
+import { fstatSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { StigmerError } from "../cli/errors.ts";
 import type { Keyring } from "./keyring.ts";
@@ -19,9 +20,23 @@ export interface Terminal {
 /** Prompts go to stderr: stdout carries results, and stays clean when piped. */
 const processTerminal = (): Terminal => ({ input: process.stdin, output: process.stderr });
 
-/** Whether a key can be asked for: only on a real terminal. */
-export function canPrompt(input: NodeJS.ReadStream = process.stdin): boolean {
-  return Boolean(input.isTTY) && typeof input.setRawMode === "function";
+/**
+ * Whether a key can be asked for: only on a real terminal. A stdin that is no character device is none, and
+ * saying so from its fstat spares building process.stdin (~0.5 ms), which most starts never read.
+ */
+export function canPrompt(input?: NodeJS.ReadStream): boolean {
+  if (!input && !stdinIsCharacterDevice()) return false;
+  const stream = input ?? process.stdin;
+  return Boolean(stream.isTTY) && typeof stream.setRawMode === "function";
+}
+
+function stdinIsCharacterDevice(): boolean {
+  try {
+    return fstatSync(0).isCharacterDevice();
+  } catch {
+    // A closed stdin.
+    return false;
+  }
 }
 
 const ATTEMPTS = 3;

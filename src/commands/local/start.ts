@@ -8,7 +8,6 @@ import { DEFAULT_MODELS } from "../../lifecycle/start/model.ts";
 import { RUNNER } from "../../lifecycle/start/stack.ts";
 import { offerToSaveEnteredKeys, optionArgs, resolveSettings, userKeySources } from "../_shared.ts";
 import { progressLine } from "./present/progress.ts";
-import { renderStatus } from "./present/status-table.ts";
 import { SOURCE_LABEL } from "../../secrets/chain.ts";
 import type { Looks, ServiceTarget } from "../../lifecycle/start/service-gate.ts";
 
@@ -104,7 +103,10 @@ async function refuseSecondSupervisor(): Promise<void> {
     if (query.note) out.warn(query.note);
     return;
   }
-  if (query.kind === "running") process.stderr.write(`\n${renderStatus(query.report, colorEnabled(process.stderr))}\n`);
+  if (query.kind === "running") {
+    const { renderStatus } = await import("./present/status-table.ts");
+    process.stderr.write(`\n${renderStatus(query.report, colorEnabled(process.stderr))}\n`);
+  }
   const pid = query.kind === "running" ? query.report.supervisor?.pid : query.pid;
   throw new StigmerError(`A supervisor is already running (pid ${pid}).`, {
     fix: "Use it (stigmer local status, stigmer local restart), or stop it first: stigmer local stop",
