@@ -12,7 +12,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { checkTargetInputs, updateDigests } from "./build/digests.ts";
-import { grpcBackoffPlugin } from "./build/grpc-backoff.ts";
+import { stigmerBundling } from "./build/bundling.ts";
 import { keyringAddonPath, keyringAddonPlugin } from "./build/keyring-addon.ts";
 import {
   checksumsFile,
@@ -54,7 +54,7 @@ const date = new Date().toISOString();
 async function compile(target: Target, outfile: string): Promise<void> {
   mkdirSync(path.dirname(outfile), { recursive: true });
   const addon = keyringAddonPath(target);
-  const grpcBackoff = grpcBackoffPlugin();
+  const bundling = stigmerBundling();
   const result = await Bun.build({
     entrypoints: ["src/main.ts", ...Object.values(SECOND_ENTRIES).map((entry) => `src/${entry}.ts`)],
     compile: {
@@ -65,17 +65,15 @@ async function compile(target: Target, outfile: string): Promise<void> {
       autoloadDotenv: false,
       autoloadBunfig: false,
     },
-    plugins: [keyringAddonPlugin(addon), grpcBackoff],
-    minify: true,
-    bytecode: true,
-    sourcemap: "none",
+    plugins: [keyringAddonPlugin(addon), ...bundling.plugins],
+    ...bundling.options,
     define: { STIGMER_BUILD: JSON.stringify({ commit, date, target: target.runtime }), STIGMER_ENTRIES: JSON.stringify(Object.fromEntries(Object.entries(SECOND_ENTRIES).map(([name, entry]) => [name, `./${entry}.js`]))) },
   });
   if (!result.success) {
     for (const message of result.logs) console.error(message);
     throw new Error(`the build for ${target.name} failed`);
   }
-  if (!grpcBackoff.rewrote()) {
+  if (!bundling.grpcBackoff.rewrote()) {
     rmSync(outfile, { force: true });
     throw new Error(`the build for ${target.name} did not bundle @grpc/grpc-js's backoff-timeout.js, which build/grpc-backoff.ts rewrites; ${outfile} was deleted. Check the plugin's path filter against grpc-js.`);
   }
@@ -129,6 +127,8 @@ try {
     await compile(hostTarget(), flags.outfile!);
   }
 } catch (error) {
-  console.error(error instanceof Error ? error.message : error);
+  // Bun.build throws an AggregateError whose messages say what failed.
+  const details = error instanceof AggregateError ? error.errors.map(String) : [];
+  console.error([error instanceof Error ? error.message : String(error), ...details].join("\n"));
   process.exit(1);
 }

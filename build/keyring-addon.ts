@@ -50,8 +50,10 @@ export function keyringAddonPlugin(addon: string): BunPlugin {
     setup(build) {
       // A virtual path not ending in `.node`: the bundler would treat that as the addon itself and leave it outside.
       build.onResolve({ filter: /^@napi-rs\/keyring$/ }, () => ({ path: "@napi-rs/keyring", namespace: "stigmer-keyring-addon" }));
+      // As an ES module with its export named: a chunk that imports a CommonJS module whose exports are only known
+      // at run time sees them under `default` alone.
       build.onLoad({ filter: /.*/, namespace: "stigmer-keyring-addon" }, () => ({
-        contents: `module.exports = require(${JSON.stringify(addon)});`,
+        contents: `const addon = require(${JSON.stringify(addon)});\nexport const AsyncEntry = addon.AsyncEntry;\n`,
         loader: "js",
       }));
     },

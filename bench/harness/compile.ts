@@ -3,12 +3,12 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { BunPlugin } from "bun";
-import { grpcBackoffPlugin } from "../../build/grpc-backoff.ts";
+import { stigmerBundling } from "../../build/bundling.ts";
 
 /**
  * bare: what `bun build --compile` does with no flags.
- * stigmer: build.ts's settings: minify, bytecode, no source map, no .env or bunfig.toml read at start, and grpc-js's
- * backoff timer without local time (build/grpc-backoff.ts).
+ * stigmer: build.ts's settings: build/bundling.ts's (minified bytecode in chunks, grpc-js as stigmer bundles it), and
+ * no .env or bunfig.toml read at start.
  */
 export type CompileSettings = "bare" | "stigmer";
 
@@ -17,16 +17,15 @@ export async function compileProgram(dir: string, name: string, source: string, 
   const entry = path.join(dir, `${name}.ts`);
   const outfile = path.join(dir, name);
   writeFileSync(entry, source);
+  const bundling = stigmerBundling();
   const result =
     settings === "bare"
       ? await Bun.build({ entrypoints: [entry], compile: { outfile } })
       : await Bun.build({
           entrypoints: [entry],
           compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
-          minify: true,
-          bytecode: true,
-          sourcemap: "none",
-          plugins: [...plugins, grpcBackoffPlugin()],
+          ...bundling.options,
+          plugins: [...plugins, ...bundling.plugins],
         });
   if (!result.success) throw new Error(`${name} did not compile:\n${result.logs.join("\n")}`);
   return outfile;
