@@ -1,4 +1,5 @@
-import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import type { ArgsDef, CommandContext, CommandDef } from "citty";
+import { parseArguments } from "./arguments.ts";
 import { ExitCode, StigmerError, usageError } from "./errors.ts";
 import { colorEnabled, debugEnabled, out, paint, watchStdout } from "./output.ts";
 import { rootCommand } from "../commands/root.ts";
@@ -44,59 +45,6 @@ function commandName(chain: AnyCommand[]): string {
   return chain.map((command) => (command.meta as { name?: string } | undefined)?.name ?? "").join(" ");
 }
 
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-}
-
-/** citty accepts any flag silently; a typo in a supervisor's flags must not pass unnoticed. */
-async function checkArguments(command: AnyCommand, args: string[], name: string): Promise<void> {
-  const defs = command.args ? await resolve(command.args) : {};
-  const flags = new Map<string, "boolean" | "string">();
-  let positionals = 0;
-  for (const [argName, def] of Object.entries(defs)) {
-    if (def.type === "positional") {
-      positionals += 1;
-      continue;
-    }
-    const type = def.type === "boolean" ? "boolean" : "string";
-    const alias = "alias" in def ? def.alias : undefined;
-    const aliases = alias === undefined ? [] : Array.isArray(alias) ? alias : [alias];
-    for (const spelling of [argName, kebab(argName)]) {
-      flags.set(`--${spelling}`, type);
-      if (type === "boolean") flags.set(`--no-${spelling}`, type);
-    }
-    for (const alias of aliases) flags.set(alias.length === 1 ? `-${alias}` : `--${alias}`, type);
-  }
-  const help = `See: ${name} --help`;
-  let seenPositionals = 0;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--") break;
-    if (!arg.startsWith("-") || arg === "-") {
-      seenPositionals += 1;
-      if (seenPositionals > positionals) throw usageError(`Unexpected argument "${arg}" for "${name}".`, help);
-      continue;
-    }
-    const [flag, inline] = splitFlag(arg);
-    const type = flags.get(flag);
-    if (!type) throw usageError(`Unknown option ${flag} for "${name}".`, help);
-    if (type === "string" && inline === undefined) {
-      const value = args[i + 1];
-      // "-5s" after a flag is a negative value, not the next flag: no option takes one.
-      if (value !== undefined && /^-\d/.test(value)) throw usageError(`${flag} must not be negative, not "${value}".`, help);
-      if (value === undefined || (value.startsWith("-") && value !== "-")) {
-        throw usageError(`${flag} needs a value.`, help);
-      }
-      i += 1;
-    }
-  }
-}
-
-function splitFlag(arg: string): [string, string | undefined] {
-  const equals = arg.indexOf("=");
-  return equals < 0 ? [arg, undefined] : [arg.slice(0, equals), arg.slice(equals + 1)];
-}
-
 function report(error: unknown, debug: boolean): ExitCode {
   if (error instanceof StigmerError) {
     out.error(error.message);
@@ -134,10 +82,10 @@ function endOnStdoutFailure(debug: boolean): void {
 export async function runCli(argv: string[]): Promise<ExitCode> {
   const debug = debugEnabled(argv);
   endOnStdoutFailure(debug);
-  const args = argv.filter((arg) => !GLOBAL_FLAGS.has(arg));
+  const words = argv.filter((arg) => !GLOBAL_FLAGS.has(arg));
   let chain: AnyCommand[] = [rootCommand as AnyCommand];
   try {
-    const resolved = await resolveChain(args);
+    const resolved = await resolveChain(words);
     chain = resolved.chain;
     const command = chain[chain.length - 1]!;
     const name = commandName(chain);
@@ -148,18 +96,20 @@ export async function runCli(argv: string[]): Promise<ExitCode> {
     if (!command.run) {
       throw usageError(`"${name}" needs a command.`, `See: ${name} --help`);
     }
-    await checkArguments(command, resolved.rest, name);
-    const { result } = await runCommand(command, { rawArgs: resolved.rest });
+    const args = parseArguments(command.args ? await resolve(command.args) : {}, resolved.rest, name);
+    const context = { rawArgs: resolved.rest, args, cmd: command } as CommandContext<ArgsDef>;
+    const result: unknown = await command.run(context);
     return typeof result === "number" ? (result as ExitCode) : ExitCode.ok;
   } catch (error) {
-    const code = report(isCittyUsageError(error) ? usageError((error as Error).message) : error, debug);
+    const code = report(error, debug);
     if (code === ExitCode.usage) process.stderr.write(await shortUsage(chain));
     return code;
   }
 }
 
-/** citty's help, named by the whole command path, without colour where colour is off. */
+/** citty's help, named by the whole command path, without colour where colour is off. citty is loaded for it alone. */
 async function usageOf(chain: AnyCommand[], color: boolean): Promise<string> {
+  const { renderUsage } = await import("citty");
   const parentName = commandName(chain.slice(0, -1));
   const parent = parentName ? ({ meta: { name: parentName } } as AnyCommand) : undefined;
   const usage = await renderUsage(chain[chain.length - 1]!, parent);
@@ -175,8 +125,4 @@ async function shortUsage(chain: AnyCommand[]): Promise<string> {
   const usage = await usageOf(chain, colorEnabled(process.stderr));
   const line = usage.split("\n").find((text) => text.includes("USAGE"));
   return line ? `\n${line}\n` : "";
-}
-
-function isCittyUsageError(error: unknown): boolean {
-  return error instanceof Error && error.name === "CLIError";
 }

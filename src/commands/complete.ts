@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli/command.ts";
 import type { Command, RootCommand } from "@bomb.sh/tab";
 import { configKey, OPTION_NAMES, START_OPTIONS, type OptionDeclaration } from "../lifecycle/start/start-options.ts";
 import { COMPONENT_NAMES } from "../lifecycle/start/stack.ts";

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli/command.ts";
 import { parseChoice } from "../cli/values.ts";
 
 export const SHELLS = ["bash", "zsh", "fish", "powershell"] as const;

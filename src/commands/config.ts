@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli/command.ts";
 
 export default defineCommand({
   meta: { name: "config", description: "Settings that stick, in $STIGMER_HOME/config.toml (flag > environment > file > default)" },

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli/command.ts";
 import { ExitCode } from "../cli/errors.ts";
 import { colorEnabled, paint } from "../cli/output.ts";
 import { runPreflight, type CheckResult } from "../lifecycle/start/preflight.ts";

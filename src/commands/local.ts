@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli/command.ts";
 
 export default defineCommand({
   meta: { name: "local", description: "Run and manage Stigmer's local mode" },

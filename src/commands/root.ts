@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli/command.ts";
 import { VERSION } from "../version.ts";
 
 export const rootCommand = defineCommand({

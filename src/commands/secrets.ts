@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli/command.ts";
 
 export default defineCommand({
   meta: { name: "secrets", description: "Store LLM API keys in the system keyring (never in a file)" },

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli/command.ts";
 import { buildInfo } from "../version.ts";
 
 export default defineCommand({

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { colorEnabled, paint } from "../../cli/output.ts";
 import { currentLayout } from "../../lifecycle/control/client.ts";
 import { configPath, readConfigFile } from "../../lifecycle/start/config-file.ts";

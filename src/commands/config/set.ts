@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { out } from "../../cli/output.ts";
 import { ensurePrivateDir } from "../../lifecycle/control/state-dir.ts";
 import { writeConfigFile } from "../../lifecycle/start/config-file.ts";

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { isatty } from "node:tty";
 import { usageError } from "../../cli/errors.ts";
 

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { out } from "../../cli/output.ts";
 import { keyNamesFor, type Provider } from "../../secrets/providers.ts";
 import { flagsOf, optionArgs } from "../_shared.ts";

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { closeSync } from "node:fs";
 import { out } from "../../cli/output.ts";
 import { parseChoice, parseCount } from "../../cli/values.ts";

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { counted, out } from "../../cli/output.ts";
 import { parseChoice } from "../../cli/values.ts";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
 import { colorEnabled, out } from "../../cli/output.ts";
 import { currentLayout, querySupervisor } from "../../lifecycle/control/client.ts";

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { parseDuration } from "../../cli/duration.ts";
 import { out } from "../../cli/output.ts";
 import { currentLayout, stopSupervisor } from "../../lifecycle/control/client.ts";

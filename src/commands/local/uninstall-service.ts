@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { out } from "../../cli/output.ts";
 
 export default defineCommand({

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { out } from "../../cli/output.ts";
 import { checkKeyName } from "../../secrets/values.ts";
 import { commandKeyring, NAME_ARG, setInEnvironment, usingKeyring } from "./keyring.ts";

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { ExitCode, StigmerError } from "../../cli/errors.ts";
 import { out } from "../../cli/output.ts";
 import { keyringDisabled, unavailableError } from "../../secrets/keyring.ts";

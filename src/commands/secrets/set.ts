@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli/command.ts";
 import { StigmerError, usageError } from "../../cli/errors.ts";
 import { out } from "../../cli/output.ts";
 import { unavailableError } from "../../secrets/keyring.ts";

@@ -90,7 +90,7 @@ export interface PickedValue {
   label: string;
 }
 
-/** `local start`'s flags as citty hands them over (camelCase): strings, booleans, or absent. */
+/** `local start`'s flags as the command line gives them (cli/arguments.ts): strings, booleans, or absent. */
 export type StartFlags = Partial<Record<OptionName, string | boolean | undefined>>;
 
 /** What config.toml holds: a value's text and its line, by option. */
