@@ -31,9 +31,20 @@ const loadGrpc = () => (grpcModule ??= import("@grpc/grpc-js"));
 
 export { DEFAULT_DEADLINE_MS, daemonAnswers, type DaemonCheck, type DaemonStatus, type HealthTarget } from "./check.ts";
 
+export interface CheckOptions extends HealthTarget {
+  deadlineMs?: number;
+  signal?: AbortSignal;
+  /**
+   * Whether a bare TCP connect goes first (the default: see HealthProbe). A caller that expects the service up,
+   * and loads gRPC either way, skips it: the connect, and the wait for it before gRPC may load, cost ~3 ms of a
+   * start (bench/RESULTS.md, session 14).
+   */
+  tcpLookFirst?: boolean;
+}
+
 /** One Health/Check on a channel of its own, closed before returning; an aborted `signal` ends it as "check cancelled". */
-export async function checkDaemon(endpoint: string, options: { deadlineMs?: number; signal?: AbortSignal } & HealthTarget = {}): Promise<DaemonCheck> {
-  const probe = new HealthProbe(endpoint, options.service);
+export async function checkDaemon(endpoint: string, options: CheckOptions = {}): Promise<DaemonCheck> {
+  const probe = new HealthProbe(endpoint, options.service, { tcpLookFirst: options.tcpLookFirst });
   try {
     return await probe.check(options.deadlineMs ?? DEFAULT_DEADLINE_MS, options.signal);
   } finally {
@@ -68,17 +79,20 @@ export async function waitForDaemon(endpoint: string, options: WaitForDaemonOpti
 export class HealthProbe {
   #client: Grpc.Client | null = null;
   readonly #address: { host: string; port: number } | null;
+  readonly #tcpLookFirst: boolean;
 
   constructor(
     readonly endpoint: string,
     readonly service = "",
+    { tcpLookFirst = true }: Pick<CheckOptions, "tcpLookFirst"> = {},
   ) {
     this.#address = splitEndpoint(endpoint);
+    this.#tcpLookFirst = tcpLookFirst;
   }
 
   async check(deadlineMs: number, signal?: AbortSignal): Promise<DaemonCheck> {
     const startedAt = performance.now();
-    if (!this.#client && this.#address) {
+    if (!this.#client && this.#address && this.#tcpLookFirst) {
       // Aborted, the look answers "check cancelled" itself.
       const failure = await tcpConnectFailure(this.#address.host, this.#address.port, deadlineMs, signal);
       if (failure) return checkResult(this.endpoint, "unreachable", failure);

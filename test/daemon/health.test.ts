@@ -64,6 +64,15 @@ describe("checkDaemon", () => {
     expect(ms).toBeLessThan(5_000);
   });
 
+  test("without the TCP look first (a look ahead), the answers are the same: gRPC itself finds the port closed", async () => {
+    const daemon = await devDaemon();
+    expect((await checkDaemon(daemon.endpoint, { tcpLookFirst: false })).status).toBe("serving");
+    const closed = `127.0.0.1:${await freePort()}`;
+    const { value: check, ms } = await timed(() => checkDaemon(closed, { deadlineMs: 10_000, tcpLookFirst: false }));
+    expect(check).toMatchObject({ endpoint: closed, status: "unreachable", detail: "connection refused" });
+    expect(ms).toBeLessThan(5_000);
+  });
+
   test("a port that accepts TCP but never speaks HTTP/2 is unreachable once the deadline passes", async () => {
     const endpoint = await silentServer();
     const { value: check, ms } = await timed(() => checkDaemon(endpoint, { deadlineMs: 500 }));

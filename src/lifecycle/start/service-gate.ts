@@ -113,13 +113,15 @@ export type Looks = Map<string, Promise<DaemonCheck | null>>;
  * One check of each target, begun while `start` is still planning (its Python probe runs in a
  * process of its own): loading gRPC, the CPU work of a first check, and the round trip are done by
  * the time the gates are reached. Nothing is printed; `signal` cancels them when the plan fails.
+ * No TCP look goes first (see CheckOptions.tcpLookFirst): a look ahead expects the service up;
+ * where nothing listens, it has loaded gRPC for nothing, once, in a start that then waits or fails.
  */
 export function lookAhead(targets: readonly ServiceTarget[], timeoutMs: number, signal: AbortSignal): Looks {
   const looks: Looks = new Map();
   const deadlineMs = Math.max(Math.min(LOOK_DEADLINE_MS, timeoutMs), 250);
   for (const target of targets) {
     const look = import("../../daemon/health.ts")
-      .then(({ checkDaemon }) => checkDaemon(target.endpoint, { service: target.service, deadlineMs, signal }))
+      .then(({ checkDaemon }) => checkDaemon(target.endpoint, { service: target.service, deadlineMs, signal, tcpLookFirst: false }))
       .catch(() => null);
     looks.set(targetKey(target), look);
   }
