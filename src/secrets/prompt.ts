@@ -6,8 +6,8 @@
 // StigmerError with exit code 1, like every other failure of a start; the message says it
 // was cancelled, so there is nothing to fix. Ctrl-D never ends the line: a key half typed or
 // half pasted when it was pressed is not a key to store.
-import { fstatSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
+import { isatty } from "node:tty";
 import { StigmerError } from "../cli/errors.ts";
 import type { Keyring } from "./keyring.ts";
 import { keyValueProblem } from "./values.ts";
@@ -21,22 +21,13 @@ export interface Terminal {
 const processTerminal = (): Terminal => ({ input: process.stdin, output: process.stderr });
 
 /**
- * Whether a key can be asked for: only on a real terminal. A stdin that is no character device is none, and
- * saying so from its fstat spares building process.stdin (~0.5 ms), which most starts never read.
+ * Whether a key can be asked for: only on a real terminal. isatty says no to the rest without building
+ * process.stdin, which most starts never read (0.2 against 0.9 ms, bench/RESULTS.md, session 14).
  */
 export function canPrompt(input?: NodeJS.ReadStream): boolean {
-  if (!input && !stdinIsCharacterDevice()) return false;
+  if (!input && !isatty(0)) return false;
   const stream = input ?? process.stdin;
   return Boolean(stream.isTTY) && typeof stream.setRawMode === "function";
-}
-
-function stdinIsCharacterDevice(): boolean {
-  try {
-    return fstatSync(0).isCharacterDevice();
-  } catch {
-    // A closed stdin.
-    return false;
-  }
 }
 
 const ATTEMPTS = 3;
