@@ -164,6 +164,12 @@ describe("completion", () => {
     expect(complete("stigmer ")).not.toContain("__supervise");
   });
 
+  test("a --help among the words to complete is a word, not a request for complete's help", () => {
+    const result = runCli(["complete", "--", "local", "start", "--help"], cleanEnv());
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain("USAGE");
+  });
+
   test("every shell gets a script; another is exit 2", () => {
     for (const shell of ["bash", "zsh", "fish", "powershell"]) {
       const result = runCli(["completion", shell], cleanEnv());

@@ -41,6 +41,12 @@ async function resolveChain(argv: string[]): Promise<Resolved> {
   }
 }
 
+/** The words before `--`: after it, `--help` is a word like any other (`stigmer complete -- local start --help`). */
+function beforeSeparator(words: string[]): string[] {
+  const separator = words.indexOf("--");
+  return separator < 0 ? words : words.slice(0, separator);
+}
+
 function commandName(chain: AnyCommand[]): string {
   return chain.map((command) => (command.meta as { name?: string } | undefined)?.name ?? "").join(" ");
 }
@@ -89,7 +95,7 @@ export async function runCli(argv: string[]): Promise<ExitCode> {
     chain = resolved.chain;
     const command = chain[chain.length - 1]!;
     const name = commandName(chain);
-    if (resolved.rest.some((arg) => HELP_FLAGS.has(arg))) {
+    if (beforeSeparator(resolved.rest).some((arg) => HELP_FLAGS.has(arg))) {
       process.stdout.write(`${await usageOf(chain, colorEnabled(process.stdout))}\n`);
       return ExitCode.ok;
     }

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
-import { parseArguments } from "../../src/cli/arguments.ts";
+import { parseArguments, unsupportedDeclaration } from "../../src/cli/arguments.ts";
+import { resolve, type AnyCommand } from "../../src/cli/run.ts";
+import { rootCommand } from "../../src/commands/root.ts";
 import { StigmerError } from "../../src/cli/errors.ts";
 
 const DEFS: ArgsDef = {
@@ -72,5 +74,27 @@ describe("parseArguments", () => {
 
   test("a string flag may take `-` as its value", () => {
     expect(parse(["--lines", "-"]).lines).toBe("-");
+  });
+});
+
+describe("declarations", () => {
+  test("what citty would read and this parser does not is refused, naming it", () => {
+    expect(unsupportedDeclaration({ level: { type: "enum", options: ["a"] } } as ArgsDef)).toBe('level: type "enum"');
+    expect(unsupportedDeclaration({ lines: { type: "string", default: "50" } })).toBe("lines: a default");
+    expect(unsupportedDeclaration({ name: { type: "positional", default: "x" } })).toBe("name: a default");
+    expect(unsupportedDeclaration({ key: { type: "string", required: true } })).toBe("key: required on a flag");
+    expect(() => parse([], { lines: { type: "string", default: "50" } })).toThrow("cli/arguments.ts does not read lines: a default.");
+  });
+
+  test("no command declares anything the parser would ignore", async () => {
+    const found: string[] = [];
+    const visit = async (command: AnyCommand, path: string) => {
+      const problem = unsupportedDeclaration(command.args ? await resolve(command.args) : {});
+      if (problem) found.push(`${path}: ${problem}`);
+      const subCommands = command.subCommands ? await resolve(command.subCommands) : {};
+      for (const [name, loader] of Object.entries(subCommands)) await visit((await resolve(loader)) as AnyCommand, `${path} ${name}`);
+    };
+    await visit(rootCommand as AnyCommand, "stigmer");
+    expect(found).toEqual([]);
   });
 });
