@@ -5,10 +5,10 @@ import { VERSION } from "./version.ts";
 
 /**
  * The modules main loads by path. A compiled binary holds each as an entry point of its own beside
- * this one (build.ts sets their paths), because the bundler hoists every `node:` import of a bundle
- * to its top: one bundle would make `--version` load all the commands' bytecode (~9 ms), and the
- * background supervisor, which lives all day, every built-in module any command uses (~2 MiB).
- * From the source, they are the modules themselves.
+ * this one (build.ts sets their paths), so that this one holds none of their code: `--version` loads
+ * none of the commands (it once cost ~9 ms), and the background supervisor, which lives all day, none
+ * of the commands' modules or the built-in modules they use (~2 MiB). From the source, they are the
+ * modules themselves.
  */
 declare const STIGMER_ENTRIES: { cli: string; supervisor: string } | undefined;
 const ENTRIES =

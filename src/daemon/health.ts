@@ -71,8 +71,8 @@ export async function waitForDaemon(endpoint: string, options: WaitForDaemonOpti
  * A channel to one endpoint and the health call on it, turning every outcome into a
  * DaemonCheck. Reused across checks by waitForDaemon and by the supervisor's health checker process.
  *
- * While no channel is open, a bare TCP connect goes first (see tcp.ts): when nothing listens,
- * that is the answer, and gRPC is not loaded. A call that finds no connection closes the channel,
+ * While no channel is open, a bare TCP connect goes first (see tcp.ts), unless the caller turns it
+ * off (CheckOptions.tcpLookFirst): when nothing listens, that is the answer, and gRPC is not loaded. A call that finds no connection closes the channel,
  * so grpc-js does not keep reconnecting in the background between checks: for a supervisor whose
  * daemon is down, that was most of its idle CPU.
  */

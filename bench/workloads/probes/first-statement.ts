@@ -32,7 +32,7 @@ const TARGET_RATIO = 2;
  * SIGTERM with the group, and the program ends when it does. With `supervisorDuties` (the flat start) it also does,
  * in one flat file with the fewest kinds of calls, what shared/DESIGN.md asks of a supervisor before its runner
  * starts, each as stigmer does it under Bun: its log opened and written; the control socket that makes it the one
- * supervisor of its home (Bun.listen); the state file written whole, synced and renamed; the orphan guard (stigmer's
+ * supervisor of its home (Bun.listen); the state file written whole and renamed; the orphan guard (stigmer's
  * own script, in a session of its own, fed the runner's group through a pipe); the runner's output through a FIFO
  * pair made by mkfifo in a private temporary directory while the check runs; the runner spawned by Bun.spawn in a
  * process group of its own; the state file again after the spawn. Then it reads the pair into the runner's log and
@@ -50,7 +50,6 @@ function startProgramSource(grpcModule: string, { supervisorDuties }: { supervis
   const recordState = (state) => {
     const fd = fs.openSync(home + "/state.json.tmp", fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o600);
     fs.writeSync(fd, JSON.stringify(state));
-    fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(home + "/state.json.tmp", home + "/state.json");
   };
@@ -136,7 +135,7 @@ export async function probeFirstStatement(quick: boolean, daemonEndpoint: string
   const named: [string, Summary][] = [
     ["floor: `python3 main.py` started directly", direct!],
     ["the least start: grpc-js Health/Check of Temporal and the daemon at once (both SERVING), then `python3 main.py`", least!],
-    ["the flat start: the same, and before the spawn what DESIGN.md asks of a supervisor (log, control socket, state file synced, orphan guard, FIFO pair made during the check, the runner's own group)", flat!],
+    ["the flat start: the same, and before the spawn what DESIGN.md asks of a supervisor (log, control socket, state file, orphan guard, FIFO pair made during the check, the runner's own group)", flat!],
   ];
   if (stigmer) named.push(["`stigmer local start`, STIGMER_HOME used by a start before (as the main run's second row)", stigmer]);
   const rows = named.map(([name, summary], index) => [

@@ -94,7 +94,7 @@ function grpcHealth(grpcModule: string, channel: "one" | "new each time"): strin
 
 // stigmer's no-daemon background supervisor's duties at rest, in one flat file with the fewest kinds of calls: its plan
 // (a key and the runner's environment) read from stdin as the supervisor reads it; its own log; a Unix socket that
-// answers the status request the harness sends once; the state file written whole, synced and renamed, before and
+// answers the status request the harness sends once; the state file written whole and renamed, before and
 // after the runner starts; an orphan guard (`sh` reading the runner's pid from a stdin pipe); a FIFO pair by mkfifo
 // for the runner's output, read with Bun.file(fd).stream(), each read's whole lines logged (what follows its last
 // newline is dropped, not carried over) with the key's first occurrence redacted, the ready line matched, a 1 ms
@@ -102,7 +102,7 @@ function grpcHealth(grpcModule: string, channel: "one" | "new each time"): strin
 // a TCP look at a closed port every 5 s. Run with the same engine settings: what stigmer's code organisation adds at
 // rest is the difference to its no-daemon idle row of the main run. Unlike stigmer's, its children stay in its
 // process group, so that ending the probe's group ends them too.
-const FLAT_SUPERVISOR = `import { closeSync, constants, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+const FLAT_SUPERVISOR = `import { closeSync, constants, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
 const chunks = [];
@@ -132,7 +132,6 @@ const recordState = (state) => {
   const temporary = path.join(home, "state.json.tmp");
   const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
   writeSync(fd, JSON.stringify(state));
-  fsyncSync(fd);
   closeSync(fd);
   renameSync(temporary, path.join(home, "state.json"));
 };
@@ -191,7 +190,7 @@ function probes(dir: string): Probe[] {
     { name: "node:fs, path, os, each used once (what the supervisor's own code imports)", source: `${NODE_BASICS}\n${KEEP_ALIVE}` },
     { name: "the floor of a supervisor on Bun: those + Bun.spawn + Bun.listen + Bun.connect every 5 s", source: `${NODE_BASICS}\n${BUN_SPAWN}\n${BUN_LISTEN}\n${BUN_CONNECT}` },
     {
-      name: "a flat supervisor with stigmer's engine settings, doing what stigmer's does at rest with no daemon: its plan from stdin, its log, a Unix socket answering one status request, the state file synced and renamed twice, an orphan guard, the runner's output through a FIFO pair redacted, logged and matched, a spare FIFO, Bun.connect every 5 s",
+      name: "a flat supervisor with stigmer's engine settings, doing what stigmer's does at rest with no daemon: its plan from stdin, its log, a Unix socket answering one status request, the state file written and renamed twice, an orphan guard, the runner's output through a FIFO pair redacted, logged and matched, a spare FIFO, Bun.connect every 5 s",
       source: FLAT_SUPERVISOR,
       ...flatRun,
     },

@@ -35,7 +35,7 @@ export function writeStateFile(path: string, state: SupervisorState): void {
  * The state in `<path>.<pid>.tmp`, opened the safe way (a link planted at that name is replaced, never followed).
  * Not synced: the rename alone keeps readers from seeing half a file, and what it records (pids) means nothing
  * after the crash of the machine a sync would guard against; a file that came out empty then is cleaned up as
- * damaged (stale.ts). A sync cost each start 1-2 ms before its runner, twice.
+ * damaged (stale.ts). A sync cost each start ~0.7 ms before its runner, and again after it (bench/RESULTS.md, session 14).
  */
 function writeTemporaryCopy(path: string, state: SupervisorState): string {
   const temporary = `${path}.${process.pid}.tmp`;
