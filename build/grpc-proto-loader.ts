@@ -4,8 +4,8 @@
 // only inside two functions: the channelz admin service's definition and the ORCA load report
 // service, both for servers and for the weighted round robin balancer. Stigmer serves neither and
 // never selects that balancer (it turns service configs off), yet the bundler would put the
-// packages into the chunk grpc-js is loaded from, which they make a third larger (847 KB
-// unminified against 547 KB without): loaded, and never run, by every process that makes a
+// packages into the chunk grpc-js is loaded from, where they make up a third of it (847 KB
+// unminified with them, 547 KB without): loaded, and never run, by every process that makes a
 // health call. This plugin bundles a module in its place whose one function fails with a
 // message saying so, should a later grpc-js reach it.
 import type { BunPlugin } from "bun";
