@@ -72,9 +72,9 @@ export async function waitForDaemon(endpoint: string, options: WaitForDaemonOpti
  * DaemonCheck. Reused across checks by waitForDaemon and by the supervisor's health checker process.
  *
  * While no channel is open, a bare TCP connect goes first (see tcp.ts), unless the caller turns it
- * off (CheckOptions.tcpLookFirst): when nothing listens, that is the answer, and gRPC is not loaded. A call that finds no connection closes the channel,
- * so grpc-js does not keep reconnecting in the background between checks: for a supervisor whose
- * daemon is down, that was most of its idle CPU.
+ * off (CheckOptions.tcpLookFirst): when nothing listens, that is the answer, and gRPC is not loaded.
+ * A call that finds no connection closes the channel, so grpc-js does not keep reconnecting in the
+ * background between checks: for a supervisor whose daemon is down, that was most of its idle CPU.
  */
 export class HealthProbe {
   #client: Grpc.Client | null = null;

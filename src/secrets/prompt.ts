@@ -6,9 +6,9 @@
 // StigmerError with exit code 1, like every other failure of a start; the message says it
 // was cancelled, so there is nothing to fix. Ctrl-D never ends the line: a key half typed or
 // half pasted when it was pressed is not a key to store.
-import { fstatSync, statSync, type Stats } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { StigmerError } from "../cli/errors.ts";
+import { stdinIsTerminal } from "../platform/process/terminal.ts";
 import type { Keyring } from "./keyring.ts";
 import { keyValueProblem } from "./values.ts";
 
@@ -22,35 +22,9 @@ const processTerminal = (): Terminal => ({ input: process.stdin, output: process
 
 /** Whether a key can be asked for: only on a real terminal. */
 export function canPrompt(input?: NodeJS.ReadStream): boolean {
-  if (!input && !stdinMayBeTerminal()) return false;
+  if (!input && !stdinIsTerminal()) return false;
   const stream = input ?? process.stdin;
   return Boolean(stream.isTTY) && typeof stream.setRawMode === "function";
-}
-
-/**
- * Asked without building process.stdin (0.9 ms, and most starts never read it: bench/RESULTS.md, session 14) or
- * loading node:tty where it can be helped (a start may supervise all day, and keeps what it loads): what is no
- * character device is no terminal, nor is /dev/null, which services and scripts give; isatty decides the rest.
- */
-function stdinMayBeTerminal(): boolean {
-  let stdin: Stats;
-  try {
-    stdin = fstatSync(0);
-  } catch {
-    // A closed stdin.
-    return false;
-  }
-  if (!stdin.isCharacterDevice() || isDevNull(stdin)) return false;
-  return process.getBuiltinModule("node:tty").isatty(0);
-}
-
-function isDevNull(stats: Stats): boolean {
-  try {
-    return stats.rdev === statSync("/dev/null").rdev;
-  } catch {
-    // No /dev/null (Windows).
-    return false;
-  }
 }
 
 const ATTEMPTS = 3;
