@@ -73,9 +73,12 @@ async function compile(target: Target, outfile: string): Promise<void> {
     for (const message of result.logs) console.error(message);
     throw new Error(`the build for ${target.name} failed`);
   }
-  if (!bundling.grpcBackoff.rewrote()) {
+  const notRewritten = bundling.grpcSource.notRewritten();
+  if (notRewritten.length > 0) {
     rmSync(outfile, { force: true });
-    throw new Error(`the build for ${target.name} did not bundle @grpc/grpc-js's backoff-timeout.js, which build/grpc-backoff.ts rewrites; ${outfile} was deleted. Check the plugin's path filter against grpc-js.`);
+    throw new Error(
+      `the build for ${target.name} did not bundle @grpc/grpc-js's ${notRewritten.join(", ")}, which build/grpc-source.ts rewrites; ${outfile} was deleted. Check grpc-js's build/src against it.`,
+    );
   }
   try {
     // After the build: the runtime may only have been fetched by it.

@@ -1,7 +1,9 @@
 // How stigmer's code is bundled: by build.ts, and by the bench's programs compiled with "stigmer" settings.
 import type { BunPlugin } from "bun";
-import { grpcBackoffPlugin, type GrpcBackoffPlugin } from "./grpc-backoff.ts";
+import { BACKOFF_REWRITES } from "./grpc-backoff.ts";
+import { LAZY_BUILTIN_REWRITES } from "./grpc-lazy-builtins.ts";
 import { grpcWithoutProtoLoaderPlugin } from "./grpc-proto-loader.ts";
+import { grpcSourcePlugin, type GrpcSourcePlugin } from "./grpc-source.ts";
 
 export interface Bundling {
   /**
@@ -10,17 +12,17 @@ export interface Bundling {
    * of its modules uses before it runs a line.
    */
   options: { minify: true; bytecode: true; sourcemap: "none"; format: "esm"; splitting: true };
-  /** grpc-js as stigmer uses it: see build/grpc-backoff.ts and build/grpc-proto-loader.ts. */
+  /** grpc-js as stigmer uses it: see build/grpc-backoff.ts, build/grpc-lazy-builtins.ts and build/grpc-proto-loader.ts. */
   plugins: BunPlugin[];
-  /** The plugin in `plugins` that tells whether it rewrote grpc-js's backoff timer: build.ts fails if not. */
-  grpcBackoff: GrpcBackoffPlugin;
+  /** The plugin in `plugins` that rewrites grpc-js's files: build.ts fails when one was not rewritten. */
+  grpcSource: GrpcSourcePlugin;
 }
 
 export function stigmerBundling(): Bundling {
-  const grpcBackoff = grpcBackoffPlugin();
+  const grpcSource = grpcSourcePlugin("stigmer-grpc-source", { ...BACKOFF_REWRITES, ...LAZY_BUILTIN_REWRITES });
   return {
     options: { minify: true, bytecode: true, sourcemap: "none", format: "esm", splitting: true },
-    plugins: [grpcBackoff, grpcWithoutProtoLoaderPlugin()],
-    grpcBackoff,
+    plugins: [grpcSource, grpcWithoutProtoLoaderPlugin()],
+    grpcSource,
   };
 }

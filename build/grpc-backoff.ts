@@ -9,10 +9,8 @@
 // the same end time outside a daylight-saving change and the right one across it. The build fails
 // if the file no longer holds exactly the expressions expected, or was not bundled at all, so an
 // upgrade of grpc-js is looked at.
-import { readFileSync } from "node:fs";
-import type { BunPlugin } from "bun";
+import type { GrpcRewrites } from "./grpc-source.ts";
 
-const BACKOFF_FILE = /[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]backoff-timeout\.js$/;
 /** `X.setMilliseconds(X.getMilliseconds() + DELAY);`, X a dotted name. */
 const LOCAL_TIME_ADD = /\b([\w$]+(?:\.[\w$]+)*)\.setMilliseconds\(\1\.getMilliseconds\(\) \+ ([^;]+?)\);/g;
 /** grpc-js 1.14: runTimer's end time and reset's new end time. */
@@ -35,23 +33,5 @@ export function withoutLocalTime(source: string): string {
   return rewritten;
 }
 
-export interface GrpcBackoffPlugin extends BunPlugin {
-  /** Whether a build with it bundled backoff-timeout.js: build.ts fails without, the probes' programs need not load grpc-js. */
-  rewrote(): boolean;
-}
-
-/** Bundles grpc-js's backoff-timeout.js rewritten by withoutLocalTime. */
-export function grpcBackoffPlugin(): GrpcBackoffPlugin {
-  let rewrote = false;
-  return {
-    name: "stigmer-grpc-backoff",
-    setup(build) {
-      build.onLoad({ filter: BACKOFF_FILE }, (args) => {
-        const contents = withoutLocalTime(readFileSync(args.path, "utf8"));
-        rewrote = true;
-        return { contents, loader: "js" };
-      });
-    },
-    rewrote: () => rewrote,
-  };
-}
+/** What build/grpc-source.ts rewrites for this file. */
+export const BACKOFF_REWRITES: GrpcRewrites = { "backoff-timeout.js": withoutLocalTime };

@@ -1,0 +1,75 @@
+// The daemon check against a gRPC server that is not grpc-js: Python's grpcio (Debian's python3-grpcio),
+// through the compiled binary, whose grpc-js is bundled with its proxy and compression modules loaded
+// only when used (build/grpc-lazy-builtins.ts), and through the source.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { checkDaemon } from "../../src/daemon/health.ts";
+import { cleanEnv, cleanupAll, FIXTURES, runCli, tempDir, waitFor } from "../helpers.ts";
+
+/** A Python that imports grpc: Debian's, which python3-grpcio installs into, else the one on PATH. */
+function pythonWithGrpc(): string {
+  for (const python of ["/usr/bin/python3", "python3"]) {
+    if (spawnSync(python, ["-c", "import grpc"], { stdio: "ignore" }).status === 0) return python;
+  }
+  throw new Error("No Python here imports grpc: install python3-grpcio (apt-get install python3-grpcio; .ci/run does).");
+}
+
+interface Peer {
+  endpoint: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function startPeer(args: string[] = []): Promise<Peer> {
+  const child: ChildProcess = spawn(pythonWithGrpc(), [path.join(FIXTURES, "grpcio-health-server.py"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let text = "";
+  child.stdout!.on("data", (chunk) => (text += chunk));
+  child.stderr!.on("data", (chunk) => (text += chunk));
+  const endpoint = await waitFor("the grpcio server", () => /listening on (127\.0\.0\.1:\d+)/.exec(text)?.[1]);
+  return {
+    endpoint,
+    output: () => text,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+const statusOf = (endpoint: string) => {
+  const result = runCli(["local", "status", "--json", "--endpoint", endpoint], cleanEnv({ STIGMER_HOME: tempDir() }));
+  expect(result.code).toBe(3);
+  return JSON.parse(result.stdout).daemon as { endpoint: string; status: string; checkedAt: string; detail: string | null };
+};
+
+afterEach(cleanupAll);
+
+describe("a grpcio server whose health answers are compressed with gzip", () => {
+  let peer: Peer;
+  beforeAll(async () => (peer = await startPeer()));
+  afterAll(() => peer.stop());
+
+  test("the binary reads the compressed answer: serving (its zlib loaded at the first compressed message)", async () => {
+    expect(statusOf(peer.endpoint)).toEqual(expect.objectContaining({ status: "serving", detail: null }));
+    // The peer's output is read once this test yields: the CLI ran synchronously.
+    await waitFor("the grpcio server's line for the call", () => peer.output().includes("answered (server) gzip"));
+  });
+
+  test("the source, with grpc-js as published, reads it the same", async () => {
+    expect((await checkDaemon(peer.endpoint)).status).toBe("serving");
+    expect((await checkDaemon(peer.endpoint, { service: "temporal.api.workflowservice.v1.WorkflowService" })).status).toBe("serving");
+    expect(peer.output()).toContain("answered temporal.api.workflowservice.v1.WorkflowService gzip");
+  });
+});
+
+test("a grpcio server without a health service, as stigmer-server today: reachable", async () => {
+  const peer = await startPeer(["--no-health-service"]);
+  try {
+    expect(statusOf(peer.endpoint)).toEqual({ endpoint: peer.endpoint, status: "reachable", checkedAt: expect.any(String), detail: "answers gRPC, but has no health service" });
+    expect((await checkDaemon(peer.endpoint)).status).toBe("reachable");
+  } finally {
+    await peer.stop();
+  }
+});

@@ -1,0 +1,80 @@
+import { expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import { stigmerBundling } from "../../build/bundling.ts";
+import { LAZY_REQUIRES, lazyModuleExpression, withLazyRequires } from "../../build/grpc-lazy-builtins.ts";
+import { grpcSourcePlugin } from "../../build/grpc-source.ts";
+import { ROOT } from "../helpers.ts";
+
+const grpcSource = (file: string) => readFileSync(path.join(ROOT, "node_modules", "@grpc", "grpc-js", "build", "src", file), "utf8");
+const requireOf = (module: string) => new RegExp(`require\\(["']${module}["']\\)`);
+
+test("the installed grpc-js requires each module made lazy once, in the files expected, and no longer once rewritten", () => {
+  for (const [file, modules] of Object.entries(LAZY_REQUIRES)) {
+    const rewritten = withLazyRequires(grpcSource(file), file, modules);
+    for (const module of modules) {
+      expect(grpcSource(file)).toMatch(requireOf(module));
+      expect(rewritten).not.toMatch(requireOf(module));
+      expect(rewritten).toContain(lazyModuleExpression(module));
+    }
+  }
+});
+
+test("a lazy module is loaded at its first property read, not before, and gives the module's own functions and classes", () => {
+  const loaded: string[] = [];
+  const lazy = (module: string) =>
+    new Function("process", `return ${lazyModuleExpression(module)};`)({
+      getBuiltinModule: (name: string) => (loaded.push(name), process.getBuiltinModule(name)),
+    });
+  const lazyZlib = lazy("zlib");
+  const lazyUrl = lazy("url");
+  expect(loaded).toEqual([]);
+  expect(lazyZlib.gunzipSync(zlib.gzipSync("a compressed answer")).toString()).toBe("a compressed answer");
+  expect(lazyZlib.createGunzip).toBe(zlib.createGunzip);
+  expect(new lazyUrl.URL("http://proxy.example:3128").port).toBe("3128");
+  expect(loaded).toEqual(["node:zlib", "node:zlib", "node:url"]);
+});
+
+test("a grpc-js whose file changed fails the build and says where to look", () => {
+  expect(() => withLazyRequires('const zlib = require("node:zlib");\n', "compression-filter.js", ["zlib"])).toThrow(
+    '@grpc/grpc-js\'s compression-filter.js changed: 0 lines `const … = require("zlib");` found where 1 was expected. Check build/grpc-lazy-builtins.ts against it.',
+  );
+  expect(() => withLazyRequires('const a = require("zlib");\nconst b = require("zlib");\n', "compression-filter.js", ["zlib"])).toThrow("2 lines");
+});
+
+/** grpc-js bundled as build.ts bundles it (ES module chunks), from an entry in the project so that its packages resolve. */
+async function bundleGrpc(plugins: Bun.BunPlugin[]): Promise<string> {
+  const cache = path.join(ROOT, "node_modules", ".cache");
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(path.join(cache, "stigmer-grpc-source-"));
+  try {
+    const entry = path.join(dir, "entry.ts");
+    writeFileSync(entry, 'import * as grpc from "@grpc/grpc-js";\nconsole.log(Object.keys(grpc).length);\n');
+    const result = await Bun.build({ entrypoints: [entry], target: "bun", format: "esm", plugins, throw: false });
+    expect(result.logs.map(String)).toEqual([]);
+    return (await Promise.all(result.outputs.map((output) => output.text()))).join("\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("grpc-js bundled with stigmer's settings requires neither node:http, node:url nor node:zlib, and every file to rewrite was", async () => {
+  const bundling = stigmerBundling();
+  const code = await bundleGrpc(bundling.plugins);
+  expect(bundling.grpcSource.notRewritten()).toEqual([]);
+  expect(code).toContain("makeUnaryRequest");
+  for (const module of ["http", "url", "zlib"]) {
+    expect(code).not.toMatch(requireOf(`(node:)?${module}`));
+    expect(code).toContain(lazyModuleExpression(module));
+  }
+  // Without the plugin the same bundle does require them: the checks above are not vacuous.
+  const plain = await bundleGrpc([]);
+  for (const module of ["http", "url", "zlib"]) expect(plain).toMatch(requireOf(`(node:)?${module}`));
+});
+
+test("a file to rewrite that the build never bundled is reported, for build.ts to fail on", async () => {
+  const plugin = grpcSourcePlugin("test", { "backoff-timeout.js": (source) => source, "no-such-file.js": (source) => source });
+  await bundleGrpc([plugin]);
+  expect(plugin.notRewritten()).toEqual(["no-such-file.js"]);
+});
