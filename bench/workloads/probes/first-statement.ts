@@ -6,9 +6,11 @@
 // --temporal off` does: both must answer SERVING, else it exits 1), then spawn `python3 main.py` with its output
 // inherited. It reads no flags, settings or keys, opens no log, socket or state file, and reads no output. "The flat
 // start" adds, in one flat file, what DESIGN.md asks of a supervisor before its runner starts (see startProgramSource),
-// but still reads no flags, settings or key. Beside them the floor and, when its binary is there, `stigmer local
-// start` in a used STIGMER_HOME, all timed as the main run's first-statement rows (same fixture, stamp and stop), in
-// turns. No target.
+// but still reads no flags, settings or key. "The least first start" is the least start on a machine where nothing
+// is known yet, as the main run's new-STIGMER_HOME row: it also asks the Python its version (DESIGN.md: ≥ 3.11,
+// checked before start) with stigmer's own probe, in a process of its own while the checks run. Beside them the floor
+// and, when its binary is there, `stigmer local start` in a used STIGMER_HOME and in a new one, all timed as the main
+// run's first-statement rows (same fixture, stamp and stop), in turns. No target.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { FIRST_STATEMENT_RUNNER, ROOT, TEMPORAL_SERVICE } from "../../harness/fixtures.ts";
@@ -18,6 +20,7 @@ import { freshDir, startInGroup } from "../../harness/processes.ts";
 import { cleanEnv, findPython, floorRunnerEnv, prepare, stigmerBinary } from "../../harness/setup.ts";
 import { alternate, summarize, type Summary } from "../../harness/stats.ts";
 import { GUARD_SCRIPT } from "../../../src/lifecycle/supervisor/orphan-guard.ts";
+import { PROBE_SCRIPT } from "../../../src/platform/python/python.ts";
 import { directTrial, stigmerTrial, timeFirstStatement } from "../first-statement.ts";
 
 const RUNS = { full: 20, quick: 3 };
@@ -38,7 +41,17 @@ const TARGET_RATIO = 2;
  * process group of its own; the state file again after the spawn. Then it reads the pair into the runner's log and
  * onto stdout. A SIGTERM ends the runner's group, then tells the guard that the stop is clean.
  */
-function startProgramSource(grpcModule: string, { supervisorDuties }: { supervisorDuties: boolean }): string {
+function startProgramSource(grpcModule: string, { supervisorDuties, asksPython = false }: { supervisorDuties: boolean; asksPython?: boolean }): string {
+  // As stigmer asks a Python it does not know (src/platform/python/python.ts: probePython without distributions).
+  const pythonAsked = asksPython
+    ? `
+  const asked = Bun.spawn([python, "-S", "-c", ${JSON.stringify(PROBE_SCRIPT)}], { stdio: ["ignore", "pipe", "ignore"] });
+  const answer = Promise.all([new Response(asked.stdout).text(), asked.exited]).then(([text, code]) => {
+    const [major, minor] = text.split("\\n")[0].split(".").map(Number);
+    if (code !== 0 || major < 3 || (major === 3 && minor < 11)) fail("the Python is not 3.11 or newer: " + text);
+  });`
+    : "";
+  const pythonAnswered = asksPython ? "\n  await answer;" : "";
   const beforeCheck = supervisorDuties
     ? `
   const fs = await import("node:fs");
@@ -95,7 +108,7 @@ function startProgramSource(grpcModule: string, { supervisorDuties }: { supervis
   const fail = (why) => {
     console.log(why);
     process.exit(1);
-  };${beforeCheck}
+  };${beforeCheck}${pythonAsked}
   const grpc = await import(${grpcModule});
   const serving = (service) => new Promise((resolve, reject) => {
     const client = new grpc.Client(endpoint, grpc.credentials.createInsecure());
@@ -107,7 +120,7 @@ function startProgramSource(grpcModule: string, { supervisorDuties }: { supervis
       else reject(error ?? new Error(service + " is not serving"));
     });
   });
-  await Promise.all([serving(${JSON.stringify(TEMPORAL_SERVICE)}), serving("")]).catch((error) => fail(String(error)));${runnerOutput}
+  await Promise.all([serving(${JSON.stringify(TEMPORAL_SERVICE)}), serving("")]).catch((error) => fail(String(error)));${pythonAnswered}${runnerOutput}
   const runner = Bun.spawn([python, "main.py"], { cwd: runnerDir, stdio, detached: ${supervisorDuties}, env: { ...process.env, PYTHONUNBUFFERED: "1" } });${afterSpawn}
 })();
 `;
@@ -121,6 +134,7 @@ export async function probeFirstStatement(quick: boolean, daemonEndpoint: string
   const dir = freshDir("probes-first-statement");
   const leastStart = await compileProgram(dir, "least-start", startProgramSource(grpcModule, { supervisorDuties: false }), "stigmer");
   const flatStart = await compileProgram(dir, "flat-start", startProgramSource(grpcModule, { supervisorDuties: true }), "stigmer");
+  const leastFirstStart = await compileProgram(dir, "least-first-start", startProgramSource(grpcModule, { supervisorDuties: false, asksPython: true }), "stigmer");
   const programTrial = (what: string, binary: string, extraArgs: () => string[]) => () => {
     const stampFile = path.join(freshDir("first-statement"), "first-statement");
     const env = floorRunnerEnv(floorSetup, { BENCH_FIRST_STATEMENT: stampFile });
@@ -129,15 +143,22 @@ export async function probeFirstStatement(quick: boolean, daemonEndpoint: string
     );
   };
   const usedHome = freshDir("home");
-  const contenders = [() => directTrial(floorSetup), programTrial("the least start", leastStart, () => []), programTrial("the flat start", flatStart, () => [freshDir("flat-start")])];
-  if (setup) contenders.push(() => stigmerTrial(setup, daemonEndpoint, usedHome));
-  const [direct, least, flat, stigmer] = (await alternate(contenders, quick ? RUNS.quick : RUNS.full)).map(summarize);
+  const contenders = [
+    () => directTrial(floorSetup),
+    programTrial("the least start", leastStart, () => []),
+    programTrial("the flat start", flatStart, () => [freshDir("flat-start")]),
+    programTrial("the least first start", leastFirstStart, () => []),
+  ];
+  if (setup) contenders.push(() => stigmerTrial(setup, daemonEndpoint, usedHome), () => stigmerTrial(setup, daemonEndpoint));
+  const [direct, least, flat, leastFirst, stigmer, stigmerFirst] = (await alternate(contenders, quick ? RUNS.quick : RUNS.full)).map(summarize);
   const named: [string, Summary][] = [
     ["floor: `python3 main.py` started directly", direct!],
     ["the least start: grpc-js Health/Check of Temporal and the daemon at once (both SERVING), then `python3 main.py`", least!],
     ["the flat start: the same, and before the spawn what DESIGN.md asks of a supervisor (log, control socket, state file, orphan guard, FIFO pair made during the check, the runner's own group)", flat!],
+    ["the least first start: the least start, and the Python asked its version (stigmer's probe, `-S`) while the checks run, as in a new STIGMER_HOME", leastFirst!],
   ];
   if (stigmer) named.push(["`stigmer local start`, STIGMER_HOME used by a start before (as the main run's second row)", stigmer]);
+  if (stigmerFirst) named.push(["`stigmer local start`, a new STIGMER_HOME each time (as the main run's first row)", stigmerFirst]);
   const rows = named.map(([name, summary], index) => [
     name,
     formatMs(summary.median),
@@ -151,5 +172,7 @@ export async function probeFirstStatement(quick: boolean, daemonEndpoint: string
     return left >= 0 ? `leaves ${formatMs(left)}` : `is already ${formatMs(-left)} over`;
   };
   const leftNote = `Of ${TARGET_RATIO}× the floor, the least start ${leftAfter(least!)} for everything else a start does before the spawn, and the flat start ${leftAfter(flat!)} before it reads flags, settings or a key`;
-  return `${table}\n\n${leftNote}${stigmer ? `; stigmer takes ${formatMs(stigmer.median - flat!.median)} more than the flat start` : ""} (medians).`;
+  const stigmerNote = stigmer ? `; stigmer takes ${formatMs(stigmer.median - flat!.median)} more than the flat start` : "";
+  const firstNote = `. On a first start, the least first start ${leftAfter(leastFirst!)}${stigmerFirst ? `, and stigmer takes ${formatMs(stigmerFirst.median - leastFirst!.median)} more than it` : ""}`;
+  return `${table}\n\n${leftNote}${stigmerNote}${firstNote} (medians).`;
 }

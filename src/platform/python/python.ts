@@ -123,7 +123,7 @@ export function isSupportedPython(version: readonly number[]): boolean {
  * Pythons still answer the first line. The path is resolved here, not by the probe: importing `os`
  * for os.path.realpath took ~2 ms of the ~15 a probe takes under -S.
  */
-const PROBE_SCRIPT = `
+export const PROBE_SCRIPT = `
 import sys
 print('%d.%d.%d' % tuple(sys.version_info[:3]))
 print(sys.executable or '')
