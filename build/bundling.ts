@@ -19,7 +19,7 @@ export interface Bundling {
 }
 
 export function stigmerBundling(): Bundling {
-  const grpcSource = grpcSourcePlugin("stigmer-grpc-source", { ...BACKOFF_REWRITES, ...LAZY_BUILTIN_REWRITES });
+  const grpcSource = grpcSourcePlugin("stigmer-grpc-source", BACKOFF_REWRITES, LAZY_BUILTIN_REWRITES);
   return {
     options: { minify: true, bytecode: true, sourcemap: "none", format: "esm", splitting: true },
     plugins: [grpcSource, grpcWithoutProtoLoaderPlugin()],

@@ -6,8 +6,9 @@
 // ~5 ms of a `local start` before its runner may spawn (bench/RESULTS.md, session 15). Stigmer
 // turns proxies off (src/daemon/health.ts) and asks for no compression; a server may still
 // compress its answers, and zlib then loads at the first one. Each such require becomes an object
-// that loads the module at its first property read; grpc-js only reads functions and classes from
-// them, which take no `this`. The build fails if a file no longer holds the require expected.
+// that loads the module at its first property read. grpc-js only reads functions and classes from
+// them, and none of those reads its `this` (the object, when grpc-js calls one as a method). The
+// build fails if a file no longer holds the require expected.
 import type { GrpcRewrites } from "./grpc-source.ts";
 
 /** grpc-js 1.14: the files, and the built-in modules each requires only for proxies or compression. */
@@ -27,7 +28,7 @@ export function lazyModuleExpression(module: string): string {
   return `new Proxy({}, { get: (_target, key) => process.getBuiltinModule("node:${module}")[key] })`;
 }
 
-/** `source` (the file `file`) with its require of each of `modules` made lazy; throws unless each is required exactly once, so. Pure. */
+/** `source` (the file `file`) with its require of each of `modules` made lazy; throws unless each is required by exactly one line `const X = require("M");`. Pure. */
 export function withLazyRequires(source: string, file: string, modules: readonly string[]): string {
   let rewritten = source;
   for (const module of modules) {

@@ -13,19 +13,25 @@ export interface GrpcSourcePlugin extends BunPlugin {
   notRewritten(): string[];
 }
 
-const GRPC_SOURCE_FILE = /[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]([^\\/]+\.js)$/;
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** Bundles each file of `rewrites` rewritten; any other file as it is. */
-export function grpcSourcePlugin(name: string, rewrites: GrpcRewrites): GrpcSourcePlugin {
+/** Bundles each file the tables name rewritten; any other file as it is. Two tables may not name one file. */
+export function grpcSourcePlugin(name: string, ...tables: GrpcRewrites[]): GrpcSourcePlugin {
+  const rewrites: GrpcRewrites = {};
+  for (const table of tables) {
+    for (const [file, rewrite] of Object.entries(table)) {
+      if (Object.hasOwn(rewrites, file)) throw new Error(`${name}: two rewrites of grpc-js's ${file}; make them one.`);
+      rewrites[file] = rewrite;
+    }
+  }
+  const files = new RegExp(`[\\\\/]@grpc[\\\\/]grpc-js[\\\\/]build[\\\\/]src[\\\\/](${Object.keys(rewrites).map(escapeRegExp).join("|")})$`);
   const rewritten = new Set<string>();
   return {
     name,
     setup(build) {
-      build.onLoad({ filter: GRPC_SOURCE_FILE }, (args) => {
-        const file = GRPC_SOURCE_FILE.exec(args.path)![1]!;
-        const rewrite = Object.hasOwn(rewrites, file) ? rewrites[file] : undefined;
-        if (!rewrite) return undefined;
-        const contents = rewrite(readFileSync(args.path, "utf8"));
+      build.onLoad({ filter: files }, (args) => {
+        const file = files.exec(args.path)![1]!;
+        const contents = rewrites[file]!(readFileSync(args.path, "utf8"));
         rewritten.add(file);
         return { contents, loader: "js" };
       });
@@ -33,4 +39,3 @@ export function grpcSourcePlugin(name: string, rewrites: GrpcRewrites): GrpcSour
     notRewritten: () => Object.keys(rewrites).filter((file) => !rewritten.has(file)),
   };
 }
-

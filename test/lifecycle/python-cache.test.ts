@@ -151,6 +151,20 @@ describe("the Python version cache", () => {
     expect(s.runs()).toBe(1);
   });
 
+  test("an interpreter named by a symbolic link (as a plain venv's python3 is) is cached under the file it resolves to, and found there through the link", () => {
+    const s = setup();
+    const link = path.join(s.work, "python3-link");
+    symlinkSync(s.python, link);
+    // Its sys.executable is the link itself: only resolved does it match the file run.
+    expect(spawnSync(link, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim()).toBe(link);
+    expect(s.start(link).code).toBe(0);
+    expect(s.cache().entries).toMatchObject([{ path: realpathSync(s.python), version: REAL_VERSION }]);
+    s.plant("3.99.0");
+    const second = s.start(link);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain(`with Python 3.99.0 (${link}, from --python)`);
+  });
+
   test("a wrapper script (a shim may pick another Python tomorrow) is asked every time and never cached", () => {
     const s = setup();
     const calls = path.join(s.work, "wrapper-calls");

@@ -7,15 +7,16 @@ import { LAZY_REQUIRES, lazyModuleExpression, withLazyRequires } from "../../bui
 import { grpcSourcePlugin } from "../../build/grpc-source.ts";
 import { ROOT } from "../helpers.ts";
 
+/** A module's name as grpc-js's requires give it, minified or not (`require("zlib")`, `D("zlib")`), but not to getBuiltinModule. */
+const requiredName = (module: string) => new RegExp(`(?<!getBuiltinModule)\\(["'](node:)?${module}["']\\)`);
 const grpcSource = (file: string) => readFileSync(path.join(ROOT, "node_modules", "@grpc", "grpc-js", "build", "src", file), "utf8");
-const requireOf = (module: string) => new RegExp(`require\\(["']${module}["']\\)`);
 
 test("the installed grpc-js requires each module made lazy once, in the files expected, and no longer once rewritten", () => {
   for (const [file, modules] of Object.entries(LAZY_REQUIRES)) {
     const rewritten = withLazyRequires(grpcSource(file), file, modules);
     for (const module of modules) {
-      expect(grpcSource(file)).toMatch(requireOf(module));
-      expect(rewritten).not.toMatch(requireOf(module));
+      expect(grpcSource(file)).toMatch(requiredName(module));
+      expect(rewritten).not.toMatch(requiredName(module));
       expect(rewritten).toContain(lazyModuleExpression(module));
     }
   }
@@ -43,7 +44,7 @@ test("a grpc-js whose file changed fails the build and says where to look", () =
   expect(() => withLazyRequires('const a = require("zlib");\nconst b = require("zlib");\n', "compression-filter.js", ["zlib"])).toThrow("2 lines");
 });
 
-/** grpc-js bundled as build.ts bundles it (ES module chunks), from an entry in the project so that its packages resolve. */
+/** grpc-js bundled with build.ts's options (minified ES module chunks; bytecode needs a compile), from an entry in the project so that its packages resolve. */
 async function bundleGrpc(plugins: Bun.BunPlugin[]): Promise<string> {
   const cache = path.join(ROOT, "node_modules", ".cache");
   mkdirSync(cache, { recursive: true });
@@ -51,7 +52,7 @@ async function bundleGrpc(plugins: Bun.BunPlugin[]): Promise<string> {
   try {
     const entry = path.join(dir, "entry.ts");
     writeFileSync(entry, 'import * as grpc from "@grpc/grpc-js";\nconsole.log(Object.keys(grpc).length);\n');
-    const result = await Bun.build({ entrypoints: [entry], target: "bun", format: "esm", plugins, throw: false });
+    const result = await Bun.build({ entrypoints: [entry], target: "bun", ...stigmerBundling().options, bytecode: false, outdir: path.join(dir, "out"), plugins, throw: false });
     expect(result.logs.map(String)).toEqual([]);
     return (await Promise.all(result.outputs.map((output) => output.text()))).join("\n");
   } finally {
@@ -65,16 +66,23 @@ test("grpc-js bundled with stigmer's settings requires neither node:http, node:u
   expect(bundling.grpcSource.notRewritten()).toEqual([]);
   expect(code).toContain("makeUnaryRequest");
   for (const module of ["http", "url", "zlib"]) {
-    expect(code).not.toMatch(requireOf(`(node:)?${module}`));
-    expect(code).toContain(lazyModuleExpression(module));
+    expect(code).not.toMatch(requiredName(module));
+    expect(code).toContain(`getBuiltinModule("node:${module}")`);
   }
   // Without the plugin the same bundle does require them: the checks above are not vacuous.
   const plain = await bundleGrpc([]);
-  for (const module of ["http", "url", "zlib"]) expect(plain).toMatch(requireOf(`(node:)?${module}`));
+  for (const module of ["http", "url", "zlib"]) expect(plain).toMatch(requiredName(module));
 });
 
 test("a file to rewrite that the build never bundled is reported, for build.ts to fail on", async () => {
   const plugin = grpcSourcePlugin("test", { "backoff-timeout.js": (source) => source, "no-such-file.js": (source) => source });
   await bundleGrpc([plugin]);
   expect(plugin.notRewritten()).toEqual(["no-such-file.js"]);
+});
+
+test("two tables that rewrite one file are refused: one rewrite would silently replace the other", () => {
+  const same = (source: string) => source;
+  expect(() => grpcSourcePlugin("test", { "backoff-timeout.js": same }, { "backoff-timeout.js": same })).toThrow(
+    "test: two rewrites of grpc-js's backoff-timeout.js; make them one.",
+  );
 });

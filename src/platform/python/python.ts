@@ -120,13 +120,17 @@ export function isSupportedPython(version: readonly number[]): boolean {
  * (second line, `sys.executable`: the same file as the one run, once both are resolved, means it is an
  * interpreter, not a wrapper or a shim that may pick another Python tomorrow), and, given a JSON list
  * of distribution names, those it lacks (third line; absent when it could not tell). Old or odd
- * Pythons still answer the first line. The path is resolved here, not by the probe: importing `os`
- * for os.path.realpath took ~2 ms of the ~15 a probe takes under -S.
+ * Pythons still answer the first line, and one whose path stdout cannot encode (a Windows code page,
+ * bytes that are not UTF-8) answers an empty second. The path is resolved here, not by the probe:
+ * importing `os` for os.path.realpath took ~2 ms of the ~15 a probe takes under -S.
  */
 export const PROBE_SCRIPT = `
 import sys
 print('%d.%d.%d' % tuple(sys.version_info[:3]))
-print(sys.executable or '')
+try:
+    print(sys.executable or '')
+except Exception:
+    print('')
 if len(sys.argv) > 1:
     try:
         import importlib.metadata as metadata, json, re
