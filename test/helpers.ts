@@ -151,16 +151,10 @@ export function cleanupAll(): void {
   while (cleanups.length) cleanups.pop()!();
 }
 
-export interface DaemonProcess {
-  child: ChildProcess;
-  endpoint: string;
+export interface DaemonProcess extends ServerProcess {
   port: number;
-  /** What it printed so far (stdout and stderr). */
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGUSR1: between SERVING and NOT_SERVING. */
   toggle(): void;
-  stop(): Promise<void>;
 }
 
 /**
@@ -173,21 +167,36 @@ export async function spawnDevDaemon(options: { port?: number; health?: boolean;
   const args = [path.join(ROOT, "examples", "dev-daemon.ts"), "--port", String(options.port ?? 0), "--service", TEMPORAL_HEALTH_SERVICE];
   if (options.health === false) args.push("--no-health");
   if (options.serving === false) args.push("--status", "not-serving");
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const server = await spawnServer("the development daemon", process.execPath, args);
+  return { ...server, port: Number(server.endpoint.split(":")[1]), toggle: () => server.child.kill("SIGUSR1") };
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  /** "127.0.0.1:PORT", as it printed it. */
+  endpoint: string;
+  /** What it printed so far (stdout and stderr). */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then its exit. */
+  stop(): Promise<void>;
+}
+
+/** A server in a process of its own that prints `listening on 127.0.0.1:PORT` once it listens; not among `cleanupAll`'s. */
+export async function spawnServer(what: string, command: string, args: string[]): Promise<ServerProcess> {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
   let text = "";
   child.stdout!.on("data", (chunk) => (text += chunk));
   child.stderr!.on("data", (chunk) => (text += chunk));
-  const endpoint = await waitFor("the development daemon", () => /listening on (127\.0\.0\.1:\d+)/.exec(text)?.[1]);
+  const endpoint = await waitFor(what, () => /listening on (127\.0\.0\.1:\d+)/.exec(text)?.[1]);
   return {
     child,
     endpoint,
-    port: Number(endpoint.split(":")[1]),
     output: () => text,
     exited,
-    toggle: () => child.kill("SIGUSR1"),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;

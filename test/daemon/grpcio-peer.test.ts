@@ -2,11 +2,11 @@
 // through the compiled binary, whose grpc-js is bundled with its proxy and compression modules loaded
 // only when used (build/grpc-lazy-builtins.ts), and through the source.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import zlib from "node:zlib";
 import { checkDaemon } from "../../src/daemon/health.ts";
-import { cleanEnv, cleanupAll, FIXTURES, runCli, tempDir, waitFor } from "../helpers.ts";
+import { cleanEnv, cleanupAll, FIXTURES, runCli, spawnServer, tempDir, waitFor, type ServerProcess } from "../helpers.ts";
 
 /** A Python that imports grpc: Debian's, which python3-grpcio installs into, else the one on PATH. */
 function pythonWithGrpc(): string {
@@ -16,28 +16,8 @@ function pythonWithGrpc(): string {
   throw new Error("No Python here imports grpc: install python3-grpcio (apt-get install python3-grpcio; .ci/run does).");
 }
 
-interface Peer {
-  endpoint: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-async function startPeer(args: string[] = []): Promise<Peer> {
-  const child: ChildProcess = spawn(pythonWithGrpc(), [path.join(FIXTURES, "grpcio-health-server.py"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let text = "";
-  child.stdout!.on("data", (chunk) => (text += chunk));
-  child.stderr!.on("data", (chunk) => (text += chunk));
-  const endpoint = await waitFor("the grpcio server", () => /listening on (127\.0\.0\.1:\d+)/.exec(text)?.[1]);
-  return {
-    endpoint,
-    output: () => text,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
+const startPeer = (args: string[] = []): Promise<ServerProcess> =>
+  spawnServer("the grpcio server", pythonWithGrpc(), [path.join(FIXTURES, "grpcio-health-server.py"), ...args]);
 
 const statusOf = (endpoint: string) => {
   const result = runCli(["local", "status", "--json", "--endpoint", endpoint], cleanEnv({ STIGMER_HOME: tempDir() }));
@@ -48,7 +28,7 @@ const statusOf = (endpoint: string) => {
 afterEach(cleanupAll);
 
 describe("a grpcio server whose health answers are compressed with gzip", () => {
-  let peer: Peer;
+  let peer: ServerProcess;
   beforeAll(async () => (peer = await startPeer()));
   afterAll(() => peer.stop());
 
