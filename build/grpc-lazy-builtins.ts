@@ -38,7 +38,8 @@ export function withLazyRequires(source: string, file: string, modules: readonly
         `@grpc/grpc-js's ${file} changed: ${found.length} lines \`const … = require("${module}");\` found where 1 was expected. Check build/grpc-lazy-builtins.ts against it.`,
       );
     }
-    rewritten = rewritten.replace(requireLine(module), (_line, name: string) => `const ${name} = ${lazyModuleExpression(module)};`);
+    const [line, name] = found[0]!;
+    rewritten = rewritten.replace(line, `const ${name} = ${lazyModuleExpression(module)};`);
   }
   return rewritten;
 }

@@ -1,6 +1,6 @@
 // Shared by the tests: the binary under test, temporary STIGMER_HOMEs, and real processes.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TEMPORAL_HEALTH_SERVICE } from "../src/daemon/check.ts";
@@ -202,4 +202,24 @@ export async function spawnServer(what: string, command: string, args: string[])
       await exited;
     },
   };
+}
+
+/**
+ * The code Bun.build makes of an entry that imports everything `specifier` exports, with `config` (plugins, options);
+ * the entry sits in the project, so its packages resolve. A build that logs anything fails.
+ */
+export async function bundledCodeOf(specifier: string, config: Partial<Bun.BuildConfig> = {}): Promise<string> {
+  const cache = path.join(ROOT, "node_modules", ".cache");
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(path.join(cache, "stigmer-bundle-"));
+  try {
+    const entry = path.join(dir, "entry.ts");
+    writeFileSync(entry, `import * as module from ${JSON.stringify(specifier)};\nconsole.log(Object.keys(module).length);\n`);
+    const result = await Bun.build({ entrypoints: [entry], target: "bun", outdir: path.join(dir, "out"), ...config, throw: false } as Bun.BuildConfig);
+    const logs = result.logs.map(String);
+    if (logs.length > 0) throw new Error(`Bun.build of ${specifier} said:\n${logs.join("\n")}`);
+    return (await Promise.all(result.outputs.map((output) => output.text()))).join("\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

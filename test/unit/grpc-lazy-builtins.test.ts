@@ -1,11 +1,11 @@
 import { expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { stigmerBundling } from "../../build/bundling.ts";
 import { LAZY_REQUIRES, lazyModuleExpression, withLazyRequires } from "../../build/grpc-lazy-builtins.ts";
 import { grpcSourcePlugin } from "../../build/grpc-source.ts";
-import { ROOT } from "../helpers.ts";
+import { bundledCodeOf, ROOT } from "../helpers.ts";
 
 /** A module's name as grpc-js's requires give it, minified or not (`require("zlib")`, `D("zlib")`), but not to getBuiltinModule. */
 const requiredName = (module: string) => new RegExp(`(?<!getBuiltinModule)\\(["'](node:)?${module}["']\\)`);
@@ -44,21 +44,8 @@ test("a grpc-js whose file changed fails the build and says where to look", () =
   expect(() => withLazyRequires('const a = require("zlib");\nconst b = require("zlib");\n', "compression-filter.js", ["zlib"])).toThrow("2 lines");
 });
 
-/** grpc-js bundled with build.ts's options (minified ES module chunks; bytecode needs a compile), from an entry in the project so that its packages resolve. */
-async function bundleGrpc(plugins: Bun.BunPlugin[]): Promise<string> {
-  const cache = path.join(ROOT, "node_modules", ".cache");
-  mkdirSync(cache, { recursive: true });
-  const dir = mkdtempSync(path.join(cache, "stigmer-grpc-source-"));
-  try {
-    const entry = path.join(dir, "entry.ts");
-    writeFileSync(entry, 'import * as grpc from "@grpc/grpc-js";\nconsole.log(Object.keys(grpc).length);\n');
-    const result = await Bun.build({ entrypoints: [entry], target: "bun", ...stigmerBundling().options, bytecode: false, outdir: path.join(dir, "out"), plugins, throw: false });
-    expect(result.logs.map(String)).toEqual([]);
-    return (await Promise.all(result.outputs.map((output) => output.text()))).join("\n");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** grpc-js bundled with build.ts's options (minified ES module chunks; bytecode needs a compile). */
+const bundleGrpc = (plugins: Bun.BunPlugin[]) => bundledCodeOf("@grpc/grpc-js", { ...stigmerBundling().options, bytecode: false, plugins });
 
 test("grpc-js bundled with stigmer's settings requires neither node:http, node:url nor node:zlib, and every file to rewrite was", async () => {
   const bundling = stigmerBundling();
