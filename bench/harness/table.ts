@@ -22,6 +22,8 @@ export type Judge =
   | { kind: "none" }
   /** It is a floor, what other rows' ratios are taken against. */
   | { kind: "floor" }
+  /** Informational, its ratio to a floor shown: no target. */
+  | { kind: "versus"; floor: Summary }
   /** Its median may be at most `maxRatio` times the floor's. */
   | { kind: "ratio"; floor: Summary; maxRatio: number }
   /** Its median may be at most `max` (in the row's unit); with `versus`, the ratio to that floor is shown too. */
@@ -37,6 +39,9 @@ export function row(measure: string, values: number[] | Summary, format: Format,
   switch (judge.kind) {
     case "floor":
       cells.versus = "floor";
+      break;
+    case "versus":
+      cells.versus = `${(summary.median / judge.floor.median).toFixed(2)}×`;
       break;
     case "ratio": {
       const ratio = summary.median / judge.floor.median;

@@ -8,12 +8,19 @@
 // FIFO enlarged from 64 KiB to 1 MiB before the runner starts (F_SETPIPE_SZ, set by a Python one-liner: Bun has no
 // fcntl). Two more read that FIFO the way cat does, with reads that wait in the kernel: on the program's only thread
 // (which a supervisor, with its socket and timers to serve, cannot do), and in a Worker that posts each chunk to the
-// main thread (which a supervisor could do; the idle probes show what a Worker keeps resident). 10 runs each (1 with
-// --quick). No target: it shows how much of the flood target is Bun's own.
+// main thread (which a supervisor could do; the idle probes show what a Worker keeps resident), at once or after a
+// pause of 1 ms when a read found less than 4 KiB (as stigmer's reads pause: read-pacing.ts). One does what the
+// target asks of any supervisor, and no more: stigmer's own line assembly, redactor and log file on the enlarged FIFO.
+// One puts `cat` between the runner and the enlarged FIFO, so that the runner writes into a pipe no event loop polls.
+// Each row also has the runner's own CPU time writing the flood (bench/fixtures/flood.py counts it): a pipe that an
+// event loop watches with epoll costs the writer a wake-up call on every write, not only when the pipe was empty
+// (Linux's fs/pipe.c, pipe_write: "Epoll nonsensically wants a wakeup whether the pipe was already empty or not"),
+// and the runner, a single thread that does nothing but write, cannot finish its flood in less than that CPU time.
+// 10 runs each (1 with --quick). No target: it shows how much of the flood target is Bun's own.
 import path from "node:path";
 import { existsSync, rmSync } from "node:fs";
 import { compileProgram } from "../../harness/compile.ts";
-import { fileSize, FLOOD_RUNNER } from "../../harness/fixtures.ts";
+import { fileSize, FLOOD_RUNNER, ROOT } from "../../harness/fixtures.ts";
 import { formatMs, markdownTable } from "../../harness/format.ts";
 import { freePort } from "../../harness/ports.ts";
 import { cpuTimeMs } from "../../harness/proc.ts";
@@ -21,7 +28,7 @@ import { freshDir, startInGroup, TRIAL_TIMEOUT_MS, until, type Started } from ".
 import { cleanEnv, findPython, prepare, stigmerBinary } from "../../harness/setup.ts";
 import { inTurns, summarize } from "../../harness/stats.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
-import { endWithRunner, floodOnce, LINE_BYTES, LINES, pipeTrial, stigmerTrial, UNREDACTED_FLOOD, unsupervisedFloodEnv } from "../flood.ts";
+import { endWithRunner, floodOnce, LINE_BYTES, LINES, pipeTrial, REDACTED_FLOOD, stigmerTrial, UNREDACTED_FLOOD, unsupervisedFloodEnv } from "../flood.ts";
 
 const RUNS = { full: 10, quick: 1 };
 
@@ -33,27 +40,35 @@ const COPIER_EXITS: Record<number, string> = {
 };
 
 /**
- * The Worker of the "worker" reader: blocking reads of up to 1 MiB from the descriptor it is sent, each chunk posted
- * back (its buffer transferred, not copied), then null at the end. Plain quotes: it is spliced into COPIER's source.
+ * The Worker of the "worker" and "pacedworker" readers: blocking reads of up to 1 MiB from the descriptor it is sent,
+ * each chunk posted back (its buffer transferred, not copied), then null at the end; when paced, a read under 4 KiB
+ * is followed by a 1 ms wait. Plain quotes: it is spliced into COPIER's source.
  */
 const BLOCKING_WORKER = [
   'const { readSync } = require("node:fs");',
+  "const pause = new Int32Array(new SharedArrayBuffer(4));",
   "self.onmessage = (event) => {",
   "  for (;;) {",
   "    const buffer = new Uint8Array(1 << 20);",
-  "    const bytes = readSync(event.data, buffer, 0, buffer.length, null);",
+  "    const bytes = readSync(event.data.fd, buffer, 0, buffer.length, null);",
   "    if (bytes === 0) return postMessage(null);",
   "    postMessage(buffer.subarray(0, bytes), [buffer.buffer]);",
+  "    if (event.data.paced && bytes < 4096) Atomics.wait(pause, 0, 0, 1);",
   "  }",
   "};",
 ].join(" ");
 
 /**
  * argv: the file to copy into, the Python, the runner, "enlarge" to give the FIFO 1 MiB first, and the reader:
- * "stream" (Bun.file(fd).stream(), as stigmer's supervisor reads), "blocking" (readSync in a loop on a blocking
- * descriptor: the thread waits in read(2), as cat's does) or "worker" (the same in a Worker, chunks posted back).
+ * "stream" (Bun.file(fd).stream(), as stigmer's supervisor reads), "lines" (the same stream through stigmer's
+ * LineAssembler, redactor and LogFile), "relay" (the stream, the runner's output coming through `| cat`),
+ * "blocking" (readSync in a loop on a blocking descriptor: the thread waits in read(2), as cat's does), "worker"
+ * (the same in a Worker, chunks posted back) or "pacedworker" (the Worker pausing after short reads).
  */
-const COPIER = `import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+const COPIER = `import { LineAssembler } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/lines.ts"))};
+import { LogFile } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/logs.ts"))};
+import { createRedactor } from ${JSON.stringify(path.join(ROOT, "src/secrets/redact.ts"))};
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 const [file, python, runner, mode, reader] = process.argv.slice(2);
 const dir = mkdtempSync(file + ".fifo-");
 if (Bun.spawnSync(["mkfifo", "-m", "600", dir + "/pipe"]).exitCode !== 0) process.exit(2);
@@ -65,7 +80,8 @@ if (mode === "enlarge") {
   if (set.exitCode !== 0) process.exit(3);
 }
 const out = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
-Bun.spawn([python, runner], { stdio: ["ignore", write, "ignore"] });
+// "relay": the runner writes into a pipe that cat reads, and cat into the FIFO.
+Bun.spawn(reader === "relay" ? ["/bin/sh", "-c", '"$0" "$1" | cat', python, runner] : [python, runner], { stdio: ["ignore", write, "ignore"] });
 closeSync(write);
 const writeAll = (chunk, length) => {
   let written = 0;
@@ -81,10 +97,17 @@ if (reader === "blocking") {
   const fd = blocking();
   const buffer = new Uint8Array(1 << 20);
   for (let bytes; (bytes = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) writeAll(buffer, bytes);
-} else if (reader === "worker") {
+} else if (reader === "lines") {
+  (async () => {
+    const log = new LogFile(file, () => {}, { maxBytes: 2 ** 40, files: 1 });
+    const lines = new LineAssembler(createRedactor([process.env.STIGMER_LLM_API_KEY]));
+    for await (const chunk of Bun.file(read).stream()) for (const whole of lines.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) log.write(whole);
+    log.flush();
+  })();
+} else if (reader === "worker" || reader === "pacedworker") {
   const worker = new Worker(URL.createObjectURL(new Blob([${JSON.stringify(BLOCKING_WORKER)}])));
   worker.onmessage = (event) => (event.data === null ? worker.terminate() : writeAll(event.data, event.data.byteLength));
-  worker.postMessage(blocking());
+  worker.postMessage({ fd: blocking(), paced: reader === "pacedworker" });
 } else {
   (async () => {
     for await (const chunk of Bun.file(read).stream()) writeAll(chunk, chunk.byteLength);
@@ -95,7 +118,7 @@ if (reader === "blocking") {
 interface Copier {
   name: string;
   mode: "plain" | "enlarge";
-  reader: "stream" | "blocking" | "worker";
+  reader: "stream" | "lines" | "relay" | "blocking" | "worker" | "pacedworker";
   env: Record<string, string>;
 }
 
@@ -120,6 +143,24 @@ const COPIERS: Copier[] = [
     reader: "worker",
     env: { ...BUN_SUPERVISOR_SETTINGS },
   },
+  {
+    name: "the same, the Worker pausing 1 ms after a read under 4 KiB",
+    mode: "enlarge",
+    reader: "pacedworker",
+    env: { ...BUN_SUPERVISOR_SETTINGS },
+  },
+  {
+    name: "the enlarged FIFO's stream, the runner's output coming through `| cat` (a pipe no event loop polls)",
+    mode: "enlarge",
+    reader: "relay",
+    env: { ...BUN_SUPERVISOR_SETTINGS },
+  },
+  {
+    name: "the enlarged FIFO's stream through stigmer's own LineAssembler, redactor and LogFile: what the target asks of any supervisor",
+    mode: "enlarge",
+    reader: "lines",
+    env: { ...BUN_SUPERVISOR_SETTINGS },
+  },
 ];
 
 /** How `started` ended, if it has: its exit code and what that means, or its signal. */
@@ -130,30 +171,38 @@ function copierEnded(started: Started): string | null {
   return `the copier exited with ${exitCode} (${COPIER_EXITS[exitCode] ?? "an error of its own"})`;
 }
 
+/** What one flood cost: its span, the copier's CPU time, and the runner's own (ms). */
+interface Trial {
+  ms: number;
+  cpuMs: number;
+  runnerCpuMs: number;
+}
+
 /**
- * One flood through `binary`: its span, and its CPU time (user + system) from the go until the whole flood is in the
- * file and checked.
+ * One flood through `binary`: its span, its CPU time (user + system) from the go until the whole flood is in the file
+ * and checked, and the runner's CPU time writing it.
  */
-async function copierTrial(binary: string, python: string, baseEnv: Record<string, string>, copier: Copier): Promise<{ ms: number; cpuMs: number }> {
+async function copierTrial(binary: string, python: string, baseEnv: Record<string, string>, copier: Copier): Promise<Trial> {
   const dir = freshDir("probe-flood");
   const file = path.join(dir, "copy.log");
   const env = unsupervisedFloodEnv({ baseEnv }, dir, copier.env);
   const what = `probe copier (${copier.name})`;
+  const flood = copier.reader === "lines" ? REDACTED_FLOOD : UNREDACTED_FLOOD;
   const started = startInGroup(binary, [file, python, FLOOD_RUNNER, copier.mode, copier.reader], { env, cwd: dir });
   try {
     // Its start-up is not in the span: the runner's first lines must be in the file before it is let go.
     await until(`${what}: the runner's first lines`, TRIAL_TIMEOUT_MS, () => {
       const ended = copierEnded(started);
       if (ended) throw new Error(`${what}: ${ended} before its runner's first lines`);
-      return fileSize(file) >= Buffer.byteLength(UNREDACTED_FLOOD.head);
+      return fileSize(file) >= Buffer.byteLength(flood.head);
     });
     const cpuBefore = cpuTimeMs(started.pid);
     if (cpuBefore === null) throw new Error(`${what} exited before the go`);
-    const { ms, runnerPid } = await floodOnce(dir, file, UNREDACTED_FLOOD, what, () => copierEnded(started));
+    const span = await floodOnce(dir, file, flood, what, () => copierEnded(started));
     const cpuAfter = cpuTimeMs(started.pid);
     if (cpuAfter === null) throw new Error(`${what} exited before it could be read after the flood`);
-    await endWithRunner(started, runnerPid, what);
-    return { ms, cpuMs: cpuAfter - cpuBefore };
+    await endWithRunner(started, span.runnerPid, what);
+    return { ms: span.ms, cpuMs: cpuAfter - cpuBefore, runnerCpuMs: span.runnerCpuMs };
   } finally {
     // Whatever is left of the group after a failure is killed on the way out; the 100 MB copy goes now.
     rmSync(dir, { recursive: true, force: true });
@@ -166,40 +215,46 @@ export async function probeFlood(quick: boolean): Promise<string> {
   const baseEnv = setup?.baseEnv ?? cleanEnv();
   const python = setup?.python ?? findPython(baseEnv);
   const binary = await compileProgram(freshDir("probes-flood"), "copier", COPIER, "stigmer");
-  const floor: number[] = [];
-  const copied = COPIERS.map(() => ({ ms: [] as number[], cpuMs: [] as number[] }));
-  const stigmer = { ms: [] as number[], cpuMs: [] as number[] };
+  const floor: Omit<Trial, "cpuMs">[] = [];
+  const copied = COPIERS.map((): Trial[] => []);
+  const stigmer: Trial[] = [];
   const runs: (() => Promise<void>)[] = [
     async () => void floor.push(await pipeTrial({ python, baseEnv })),
-    ...COPIERS.map((copier, index) => async () => {
-      const trial = await copierTrial(binary, python, baseEnv, copier);
-      copied[index]!.ms.push(trial.ms);
-      copied[index]!.cpuMs.push(trial.cpuMs);
-    }),
+    ...COPIERS.map((copier, index) => async () => void copied[index]!.push(await copierTrial(binary, python, baseEnv, copier))),
   ];
   if (setup) {
     const closedEndpoint = `127.0.0.1:${await freePort()}`;
     runs.push(async () => {
-      const trial = await stigmerTrial(setup, closedEndpoint);
-      stigmer.ms.push(trial.ms);
-      stigmer.cpuMs.push(trial.peaks.cpuMs);
+      const { span, peaks } = await stigmerTrial(setup, closedEndpoint);
+      stigmer.push({ ms: span.ms, cpuMs: peaks.cpuMs, runnerCpuMs: span.runnerCpuMs });
     });
   }
   await inTurns(runs, quick ? RUNS.quick : RUNS.full);
-  const floorMedian = summarize(floor).median;
-  const line = (name: string, ms: number[], cpuMs: number[] | null) => {
-    const { median, min, max } = summarize(ms);
-    return [name, formatMs(median), `${formatMs(min)} – ${formatMs(max)}`, `${(median / floorMedian).toFixed(2)}×`, cpuMs ? formatMs(summarize(cpuMs).median) : "—"];
+  const floorMedian = summarize(floor.map((trial) => trial.ms)).median;
+  const floorRunnerMedian = summarize(floor.map((trial) => trial.runnerCpuMs)).median;
+  const line = (name: string, trials: Omit<Trial, "cpuMs">[] | Trial[]) => {
+    const { median, min, max } = summarize(trials.map((trial) => trial.ms));
+    const runner = summarize(trials.map((trial) => trial.runnerCpuMs)).median;
+    const cpu = trials.every((trial) => "cpuMs" in trial) ? formatMs(summarize((trials as Trial[]).map((trial) => trial.cpuMs)).median) : "—";
+    return [name, formatMs(median), `${formatMs(min)} – ${formatMs(max)}`, `${(median / floorMedian).toFixed(2)}×`, cpu, formatMs(runner), `${(runner / floorRunnerMedian).toFixed(2)}×`];
   };
   const rows = [
-    line("floor: `python3 flood.py | cat > file`", floor, null),
-    ...COPIERS.map((copier, index) => line(copier.name, copied[index]!.ms, copied[index]!.cpuMs)),
-    ...(stigmer.ms.length > 0 ? [line("stigmer's background supervisor (lines, redaction, its log file), as in the main run", stigmer.ms, stigmer.cpuMs)] : []),
+    line("floor: `python3 flood.py | cat > file`", floor),
+    ...COPIERS.map((copier, index) => line(copier.name, copied[index]!)),
+    ...(stigmer.length > 0 ? [line("stigmer's background supervisor (lines, redaction, its log file), as in the main run", stigmer)] : []),
   ];
-  const header = [`the flood (${LINES.toLocaleString("en-US")} × ${LINE_BYTES.toLocaleString("en-US")} B) copied by`, "median", "min – max", "vs floor", "its CPU (median)"];
+  const header = [
+    `the flood (${LINES.toLocaleString("en-US")} × ${LINE_BYTES.toLocaleString("en-US")} B) copied by`,
+    "median",
+    "min – max",
+    "vs floor",
+    "its CPU (median)",
+    "the runner's CPU (median)",
+    "vs the floor's runner",
+  ];
   return [
     markdownTable(header, rows),
     "",
-    `Span: the runner's first flood line until all of it is in the file; ${floor.length} runs each, in turns. CPU: the copying process's user + system time from the go until the whole flood is in the file and checked (the runner's not counted).`,
+    `Span: the runner's first flood line until all of it is in the file; ${floor.length} runs each, in turns. CPU: the copying process's user + system time from the go until the whole flood is in the file and checked (the runner's not counted, nor the relay's cat). The runner's CPU: its own count of the user + system time it spent writing the flood (bench/fixtures/flood.py); the span cannot be shorter.`,
   ].join("\n");
 }
