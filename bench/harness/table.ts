@@ -32,6 +32,7 @@ export type Judge =
   | { kind: "below"; what: string; reference: number | null };
 
 const yesNo = (meets: boolean) => (meets ? "yes" : "no");
+const ratioCell = (median: number, floor: Summary) => `${(median / floor.median).toFixed(2)}×`;
 
 export function row(measure: string, values: number[] | Summary, format: Format, unitOfCount: string, judge: Judge = { kind: "none" }): Row {
   const summary = Array.isArray(values) ? summarize(values) : values;
@@ -41,15 +42,15 @@ export function row(measure: string, values: number[] | Summary, format: Format,
       cells.versus = "floor";
       break;
     case "versus":
-      cells.versus = `${(summary.median / judge.floor.median).toFixed(2)}×`;
+      cells.versus = ratioCell(summary.median, judge.floor);
       break;
     case "ratio": {
       const ratio = summary.median / judge.floor.median;
-      Object.assign(cells, { versus: `${ratio.toFixed(2)}×`, target: `≤ ${judge.maxRatio}× floor`, meets: yesNo(ratio <= judge.maxRatio) });
+      Object.assign(cells, { versus: ratioCell(summary.median, judge.floor), target: `≤ ${judge.maxRatio}× floor`, meets: yesNo(ratio <= judge.maxRatio) });
       break;
     }
     case "at most":
-      if (judge.versus) cells.versus = `${(summary.median / judge.versus.median).toFixed(2)}×`;
+      if (judge.versus) cells.versus = ratioCell(summary.median, judge.versus);
       Object.assign(cells, { target: `≤ ${format(judge.max)}`, meets: yesNo(summary.median <= judge.max) });
       break;
     case "below":

@@ -72,14 +72,16 @@ export async function floodOnce(dir: string, file: string, flood: Flood, what: s
   if (!started) throw new Error(`${what}: the runner left no start stamp`);
   verifyFlood(file, flood, what);
   // The runner writes it right after its last line, which may still be on its way to the file's end: a moment more.
-  const runnerCpuMs = await until(`${what}: the runner's CPU time`, STOP_TIMEOUT_MS, () => readCpuMs(path.join(dir, "cpu")));
-  return { ms: allInMs - Number(started.ns) / 1e6, runnerPid: started.pid, runnerCpuMs };
+  const runnerCpu = await until(`${what}: the runner's CPU time`, STOP_TIMEOUT_MS, () => readCpuMs(path.join(dir, "cpu")));
+  return { ms: allInMs - Number(started.ns) / 1e6, runnerPid: started.pid, runnerCpuMs: runnerCpu.ms };
 }
 
-function readCpuMs(file: string): number | null {
+/** The runner's CPU time once its file is whole (it ends in a newline), in a box so that 0 counts as read. */
+function readCpuMs(file: string): { ms: number } | null {
   try {
-    const ms = Number.parseFloat(readFileSync(file, "utf8"));
-    return Number.isFinite(ms) ? ms : null;
+    const text = readFileSync(file, "utf8");
+    const ms = Number.parseFloat(text);
+    return text.endsWith("\n") && Number.isFinite(ms) ? { ms } : null;
   } catch {
     return null;
   }

@@ -1,12 +1,12 @@
-// Probes, flood: what copying the flood workload's output from a pipe into a file costs a program on Bun, before any
-// line splitting or redaction. The flood of the main run (bench/fixtures/flood.py: 100,000 lines of 1,000 bytes, one
-// write(2) each) goes through a FIFO into a compiled program that reads it with `Bun.file(fd).stream()`, as stigmer's
-// supervisor does, and writes each chunk to a file with `writeSync`: the least a supervisor on Bun does with it.
+// Probes, flood: what copying the flood workload's output from a pipe into a file costs a program on Bun, mostly before
+// any line splitting or redaction. The flood of the main run (bench/fixtures/flood.py: 100,000 lines of 1,000 bytes,
+// one write(2) each) goes through a FIFO into a compiled program that reads it with `Bun.file(fd).stream()`, as
+// stigmer's supervisor does, and writes each chunk to a file with `writeSync`: the least a supervisor on Bun does with it.
 // Timed like the flood workload (the runner's stamp before its first line until all of it is in the file), in turns
 // with its floor (`python3 flood.py | cat > file`) and, when the binary is there, with stigmer itself. The program runs
 // with Bun's defaults, then with the engine settings stigmer gives its background supervisor, then with those and the
 // FIFO enlarged from 64 KiB to 1 MiB before the runner starts (F_SETPIPE_SZ, set by a Python one-liner: Bun has no
-// fcntl). Two more read that FIFO the way cat does, with reads that wait in the kernel: on the program's only thread
+// fcntl). Three more read that FIFO the way cat does, with reads that wait in the kernel: on the program's only thread
 // (which a supervisor, with its socket and timers to serve, cannot do), and in a Worker that posts each chunk to the
 // main thread (which a supervisor could do; the idle probes show what a Worker keeps resident), at once or after a
 // pause of 1 ms when a read found less than 4 KiB (as stigmer's reads pause: read-pacing.ts). One does what the
@@ -28,7 +28,7 @@ import { freshDir, startInGroup, TRIAL_TIMEOUT_MS, until, type Started } from ".
 import { cleanEnv, findPython, prepare, stigmerBinary } from "../../harness/setup.ts";
 import { inTurns, summarize } from "../../harness/stats.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
-import { endWithRunner, floodOnce, LINE_BYTES, LINES, pipeTrial, REDACTED_FLOOD, stigmerTrial, UNREDACTED_FLOOD, unsupervisedFloodEnv } from "../flood.ts";
+import { endWithRunner, floodOnce, LINE_BYTES, LINES, pipeTrial, REDACTED_FLOOD, stigmerTrial, UNREDACTED_FLOOD, unsupervisedFloodEnv, type FloodSpan } from "../flood.ts";
 
 const RUNS = { full: 10, quick: 1 };
 
@@ -37,6 +37,7 @@ const COPIER_EXITS: Record<number, string> = {
   0: "its runner ended",
   2: "mkfifo failed",
   3: "the Python setting F_SETPIPE_SZ to 1 MiB failed (see /proc/sys/fs/pipe-max-size)",
+  4: "its log file could not be written",
 };
 
 /**
@@ -59,6 +60,8 @@ const BLOCKING_WORKER = [
 ].join(" ");
 
 /**
+ * A template string, so tsc does not check it: a change to LogFile's, LineAssembler's or createRedactor's signature
+ * shows only when --probes runs (CI runs it with --quick).
  * argv: the file to copy into, the Python, the runner, "enlarge" to give the FIFO 1 MiB first, and the reader:
  * "stream" (Bun.file(fd).stream(), as stigmer's supervisor reads), "lines" (the same stream through stigmer's
  * LineAssembler, redactor and LogFile), "relay" (the stream, the runner's output coming through `| cat`),
@@ -79,7 +82,8 @@ if (mode === "enlarge") {
   const set = Bun.spawnSync([python, "-I", "-S", "-c", "import fcntl; fcntl.fcntl(3, fcntl.F_SETPIPE_SZ, 1 << 20)"], { stdio: ["ignore", "ignore", "ignore", read] });
   if (set.exitCode !== 0) process.exit(3);
 }
-const out = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
+// The "lines" reader writes through stigmer's LogFile, which opens the file itself.
+const out = reader === "lines" ? -1 : openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
 // "relay": the runner writes into a pipe that cat reads, and cat into the FIFO.
 Bun.spawn(reader === "relay" ? ["/bin/sh", "-c", '"$0" "$1" | cat', python, runner] : [python, runner], { stdio: ["ignore", write, "ignore"] });
 closeSync(write);
@@ -99,9 +103,11 @@ if (reader === "blocking") {
   for (let bytes; (bytes = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) writeAll(buffer, bytes);
 } else if (reader === "lines") {
   (async () => {
-    const log = new LogFile(file, () => {}, { maxBytes: 2 ** 40, files: 1 });
+    const log = new LogFile(file, (problem) => { console.error(problem); process.exit(4); }, { maxBytes: 2 ** 40, files: 1 });
     const lines = new LineAssembler(createRedactor([process.env.STIGMER_LLM_API_KEY]));
     for await (const chunk of Bun.file(read).stream()) for (const whole of lines.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) log.write(whole);
+    const rest = lines.flush();
+    if (rest) log.write(rest);
     log.flush();
   })();
 } else if (reader === "worker" || reader === "pacedworker") {
@@ -171,11 +177,9 @@ function copierEnded(started: Started): string | null {
   return `the copier exited with ${exitCode} (${COPIER_EXITS[exitCode] ?? "an error of its own"})`;
 }
 
-/** What one flood cost: its span, the copier's CPU time, and the runner's own (ms). */
-interface Trial {
-  ms: number;
+/** What one flood cost: its span and the runner's CPU time, and the copying process's CPU time (ms). */
+interface Trial extends FloodSpan {
   cpuMs: number;
-  runnerCpuMs: number;
 }
 
 /**
@@ -202,7 +206,7 @@ async function copierTrial(binary: string, python: string, baseEnv: Record<strin
     const cpuAfter = cpuTimeMs(started.pid);
     if (cpuAfter === null) throw new Error(`${what} exited before it could be read after the flood`);
     await endWithRunner(started, span.runnerPid, what);
-    return { ms: span.ms, cpuMs: cpuAfter - cpuBefore, runnerCpuMs: span.runnerCpuMs };
+    return { ...span, cpuMs: cpuAfter - cpuBefore };
   } finally {
     // Whatever is left of the group after a failure is killed on the way out; the 100 MB copy goes now.
     rmSync(dir, { recursive: true, force: true });
@@ -215,7 +219,7 @@ export async function probeFlood(quick: boolean): Promise<string> {
   const baseEnv = setup?.baseEnv ?? cleanEnv();
   const python = setup?.python ?? findPython(baseEnv);
   const binary = await compileProgram(freshDir("probes-flood"), "copier", COPIER, "stigmer");
-  const floor: Omit<Trial, "cpuMs">[] = [];
+  const floor: FloodSpan[] = [];
   const copied = COPIERS.map((): Trial[] => []);
   const stigmer: Trial[] = [];
   const runs: (() => Promise<void>)[] = [
@@ -226,22 +230,24 @@ export async function probeFlood(quick: boolean): Promise<string> {
     const closedEndpoint = `127.0.0.1:${await freePort()}`;
     runs.push(async () => {
       const { span, peaks } = await stigmerTrial(setup, closedEndpoint);
-      stigmer.push({ ms: span.ms, cpuMs: peaks.cpuMs, runnerCpuMs: span.runnerCpuMs });
+      stigmer.push({ ...span, cpuMs: peaks.cpuMs });
     });
   }
   await inTurns(runs, quick ? RUNS.quick : RUNS.full);
   const floorMedian = summarize(floor.map((trial) => trial.ms)).median;
   const floorRunnerMedian = summarize(floor.map((trial) => trial.runnerCpuMs)).median;
-  const line = (name: string, trials: Omit<Trial, "cpuMs">[] | Trial[]) => {
+  /** A row: the spans and the runner's CPU of `trials`, and the copying process's CPU when it is measured. */
+  const line = (name: string, trials: FloodSpan[], cpuMs: number[] | null) => {
     const { median, min, max } = summarize(trials.map((trial) => trial.ms));
     const runner = summarize(trials.map((trial) => trial.runnerCpuMs)).median;
-    const cpu = trials.every((trial) => "cpuMs" in trial) ? formatMs(summarize((trials as Trial[]).map((trial) => trial.cpuMs)).median) : "—";
+    const cpu = cpuMs ? formatMs(summarize(cpuMs).median) : "—";
     return [name, formatMs(median), `${formatMs(min)} – ${formatMs(max)}`, `${(median / floorMedian).toFixed(2)}×`, cpu, formatMs(runner), `${(runner / floorRunnerMedian).toFixed(2)}×`];
   };
+  const copyingCpu = (trials: Trial[]) => trials.map((trial) => trial.cpuMs);
   const rows = [
-    line("floor: `python3 flood.py | cat > file`", floor),
-    ...COPIERS.map((copier, index) => line(copier.name, copied[index]!)),
-    ...(stigmer.length > 0 ? [line("stigmer's background supervisor (lines, redaction, its log file), as in the main run", stigmer)] : []),
+    line("floor: `python3 flood.py | cat > file`", floor, null),
+    ...COPIERS.map((copier, index) => line(copier.name, copied[index]!, copyingCpu(copied[index]!))),
+    ...(stigmer.length > 0 ? [line("stigmer's background supervisor (lines, redaction, its log file), as in the main run", stigmer, copyingCpu(stigmer))] : []),
   ];
   const header = [
     `the flood (${LINES.toLocaleString("en-US")} × ${LINE_BYTES.toLocaleString("en-US")} B) copied by`,
