@@ -12,6 +12,7 @@
 // pause of 1 ms when a read found less than 4 KiB (as stigmer's reads pause: read-pacing.ts). One does what the
 // target asks of any supervisor, and no more: stigmer's own line assembly, redactor and log file on the enlarged FIFO.
 // One puts `cat` between the runner and the enlarged FIFO, so that the runner writes into a pipe no event loop polls.
+// One looks at the enlarged FIFO with non-blocking reads on the main thread, on a timer, never through epoll.
 // Each row also has the runner's own CPU time writing the flood (bench/fixtures/flood.py counts it): a pipe that an
 // event loop watches with epoll costs the writer a wake-up call on every write, not only when the pipe was empty
 // (Linux's fs/pipe.c, pipe_write: "Epoll nonsensically wants a wakeup whether the pipe was already empty or not"),
@@ -66,7 +67,8 @@ const BLOCKING_WORKER = [
  * "stream" (Bun.file(fd).stream(), as stigmer's supervisor reads), "lines" (the same stream through stigmer's
  * LineAssembler, redactor and LogFile), "relay" (the stream, the runner's output coming through `| cat`),
  * "blocking" (readSync in a loop on a blocking descriptor: the thread waits in read(2), as cat's does), "worker"
- * (the same in a Worker, chunks posted back) or "pacedworker" (the Worker pausing after short reads).
+ * (the same in a Worker, chunks posted back), "pacedworker" (the Worker pausing after short reads) or "polled"
+ * (non-blocking reads on the main thread, on a timer, no epoll).
  */
 const COPIER = `import { LineAssembler } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/lines.ts"))};
 import { LogFile } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/logs.ts"))};
@@ -97,10 +99,32 @@ const blocking = () => {
   closeSync(read);
   return fd;
 };
+// Opened again with O_NONBLOCK: handing the read end to a child (the Python that enlarges it) may have cleared it.
+const nonBlocking = () => {
+  const fd = openSync("/proc/self/fd/" + read, constants.O_RDONLY | constants.O_NONBLOCK);
+  closeSync(read);
+  return fd;
+};
 if (reader === "blocking") {
   const fd = blocking();
   const buffer = new Uint8Array(1 << 20);
   for (let bytes; (bytes = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) writeAll(buffer, bytes);
+} else if (reader === "polled") {
+  (async () => {
+    const fd = nonBlocking();
+    const buffer = new Uint8Array(1 << 20);
+    let waitMs = 1;
+    for (;;) {
+      let bytes = -1;
+      try { bytes = readSync(fd, buffer, 0, buffer.length, null); } catch (error) { if (error.code !== "EAGAIN") throw error; }
+      if (bytes === 0) break;
+      if (bytes > 0) writeAll(buffer, bytes);
+      // A read that found a quarter of the pipe or more: read again at once; less: 1 ms; none: twice the last wait.
+      if (bytes >= 256 * 1024) continue;
+      waitMs = bytes > 0 ? 1 : Math.min(waitMs * 2, 100);
+      await Bun.sleep(waitMs);
+    }
+  })();
 } else if (reader === "lines") {
   (async () => {
     const log = new LogFile(file, (problem) => { console.error(problem); process.exit(4); }, { maxBytes: 2 ** 40, files: 1 });
@@ -124,7 +148,7 @@ if (reader === "blocking") {
 interface Copier {
   name: string;
   mode: "plain" | "enlarge";
-  reader: "stream" | "lines" | "relay" | "blocking" | "worker" | "pacedworker";
+  reader: "stream" | "lines" | "relay" | "blocking" | "worker" | "pacedworker" | "polled";
   env: Record<string, string>;
 }
 
@@ -153,6 +177,12 @@ const COPIERS: Copier[] = [
     name: "the same, the Worker pausing 1 ms after a read under 4 KiB",
     mode: "enlarge",
     reader: "pacedworker",
+    env: { ...BUN_SUPERVISOR_SETTINGS },
+  },
+  {
+    name: "the enlarged FIFO looked at by non-blocking readSync into 1 MiB on the main thread: again at once after 256 KiB or more, 1 ms after less, up to 100 ms apart while empty (no epoll)",
+    mode: "enlarge",
+    reader: "polled",
     env: { ...BUN_SUPERVISOR_SETTINGS },
   },
   {

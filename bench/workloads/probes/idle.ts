@@ -53,8 +53,10 @@ setInterval(() => { const socket = connect({ host: "127.0.0.1", port: 1 }); sock
 const BUN_CONNECT = `setInterval(() => { Bun.connect({ hostname: "127.0.0.1", port: 1, socket: { data() {}, connectError() {} } }).catch(() => {}); }, 5000);`;
 
 // A FIFO with its write end held open (no output comes, and no end): read on the main thread as stigmer's supervisor
-// reads its runner's output, or by a Worker waiting in read(2), the way to read a flood at cat's pace (the flood probes).
-const IDLE_FIFO = `import { constants, openSync } from "node:fs";
+// reads its runner's output, by a Worker waiting in read(2), or looked at with non-blocking reads on the main thread,
+// twice as long apart each time it is found empty, up to 100 ms: two ways to read a flood without the event loop's
+// epoll (the flood probes).
+const IDLE_FIFO = `import { constants, openSync, readSync } from "node:fs";
 const fifo = SCRATCH + "/fifo-" + process.pid;
 if (Bun.spawnSync(["mkfifo", "-m", "600", fifo]).exitCode !== 0) process.exit(2);
 const read = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -65,6 +67,16 @@ const FIFO_ON_MAIN_THREAD = `${IDLE_FIFO}
 (async () => { for await (const _ of Bun.file(read).stream()) {} })();`;
 const FIFO_IN_A_WORKER = `${IDLE_FIFO}
 new Worker(URL.createObjectURL(new Blob([${JSON.stringify(WORKER_READER)}]))).postMessage(blocking());`;
+const FIFO_POLLED = `${IDLE_FIFO}
+const buffer = new Uint8Array(1 << 20);
+let waitMs = 1;
+const look = () => {
+  let bytes = -1;
+  try { bytes = readSync(read, buffer, 0, buffer.length, null); } catch (error) { if (error.code !== "EAGAIN") throw error; }
+  waitMs = bytes > 0 ? 1 : Math.min(waitMs * 2, 100);
+  setTimeout(look, waitMs);
+};
+look();`;
 
 // What the supervisor's own code uses of Node's API, each used once: the files under STIGMER_HOME, paths, the user's
 // temporary directory (its timers are the globals: src/platform/process/timers.ts). Bun builds these modules on first
@@ -201,6 +213,7 @@ function probes(dir: string): Probe[] {
     },
     { name: "a FIFO made by mkfifo (Bun.spawnSync), its write end held open, read by Bun.file(fd).stream() on the main thread, as stigmer's supervisor reads its runner's output", source: `${FIFO_ON_MAIN_THREAD}\n${KEEP_ALIVE}` },
     { name: "the same FIFO read by a Worker whose thread waits in read(2) (how a supervisor could read a flood at cat's pace: see the flood probes)", source: `${FIFO_IN_A_WORKER}\n${KEEP_ALIVE}` },
+    { name: "the same FIFO looked at by non-blocking reads on the main thread, at most 100 ms apart while it stays empty (no epoll: see the flood probes)", source: FIFO_POLLED },
     { name: "daemon check (a): Bun.connect to the serving daemon's port every 5 s, closed at once", source: TCP_TO_DAEMON },
     { name: "daemon check (b): grpc-js Health/Check every 5 s, one long-lived channel", source: grpcHealth(grpc, "one") },
     { name: "daemon check (c): grpc-js Health/Check every 5 s, a new channel each time, closed after", source: grpcHealth(grpc, "new each time") },
