@@ -152,6 +152,11 @@ interface Copier {
   env: Record<string, string>;
 }
 
+/** A copier of the FIFO enlarged to 1 MiB, with the background supervisor's engine settings. */
+function enlarged(name: string, reader: Copier["reader"]): Copier {
+  return { name, mode: "enlarge", reader, env: { ...BUN_SUPERVISOR_SETTINGS } };
+}
+
 const COPIERS: Copier[] = [
   { name: "Bun.file(fd).stream() → writeSync, per chunk (a FIFO of 64 KiB), Bun's defaults", mode: "plain", reader: "stream", env: {} },
   {
@@ -160,43 +165,13 @@ const COPIERS: Copier[] = [
     reader: "stream",
     env: { ...BUN_SUPERVISOR_SETTINGS },
   },
-  { name: "the same, and the FIFO enlarged to 1 MiB first (F_SETPIPE_SZ)", mode: "enlarge", reader: "stream", env: { ...BUN_SUPERVISOR_SETTINGS } },
-  {
-    name: "the same FIFO read by readSync into 1 MiB, its read end blocking: the thread waits in read(2) as cat's does, so it can do nothing else",
-    mode: "enlarge",
-    reader: "blocking",
-    env: { ...BUN_SUPERVISOR_SETTINGS },
-  },
-  {
-    name: "the same reads in a Worker (a thread that may block), each chunk posted to the main thread, which writes it",
-    mode: "enlarge",
-    reader: "worker",
-    env: { ...BUN_SUPERVISOR_SETTINGS },
-  },
-  {
-    name: "the same, the Worker pausing 1 ms after a read under 4 KiB",
-    mode: "enlarge",
-    reader: "pacedworker",
-    env: { ...BUN_SUPERVISOR_SETTINGS },
-  },
-  {
-    name: "the enlarged FIFO looked at by non-blocking readSync into 1 MiB on the main thread: again at once after 256 KiB or more, 1 ms after less, up to 100 ms apart while empty (no epoll)",
-    mode: "enlarge",
-    reader: "polled",
-    env: { ...BUN_SUPERVISOR_SETTINGS },
-  },
-  {
-    name: "the enlarged FIFO's stream, the runner's output coming through `| cat` (a pipe no event loop polls)",
-    mode: "enlarge",
-    reader: "relay",
-    env: { ...BUN_SUPERVISOR_SETTINGS },
-  },
-  {
-    name: "the enlarged FIFO's stream through stigmer's own LineAssembler, redactor and LogFile: what the target asks of any supervisor",
-    mode: "enlarge",
-    reader: "lines",
-    env: { ...BUN_SUPERVISOR_SETTINGS },
-  },
+  enlarged("the same, and the FIFO enlarged to 1 MiB first (F_SETPIPE_SZ)", "stream"),
+  enlarged("the same FIFO read by readSync into 1 MiB, its read end blocking: the thread waits in read(2) as cat's does, so it can do nothing else", "blocking"),
+  enlarged("the same reads in a Worker (a thread that may block), each chunk posted to the main thread, which writes it", "worker"),
+  enlarged("the same, the Worker pausing 1 ms after a read under 4 KiB", "pacedworker"),
+  enlarged("the enlarged FIFO looked at by non-blocking readSync into 1 MiB on the main thread: again at once after 256 KiB or more, 1 ms after less, up to 100 ms apart while empty (no epoll)", "polled"),
+  enlarged("the enlarged FIFO's stream, the runner's output coming through `| cat` (a pipe no event loop polls)", "relay"),
+  enlarged("the enlarged FIFO's stream through stigmer's own LineAssembler, redactor and LogFile: what the target asks of any supervisor", "lines"),
 ];
 
 /** How `started` ended, if it has: its exit code and what that means, or its signal. */
