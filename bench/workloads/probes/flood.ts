@@ -93,25 +93,21 @@ const writeAll = (chunk, length) => {
   let written = 0;
   while (written < length) written += writeSync(out, chunk, written, length - written);
 };
-// The FIFO's read end opened again, now that it has a writer: without O_NONBLOCK, so a read waits for data.
-const blocking = () => {
-  const fd = openSync("/proc/self/fd/" + read, constants.O_RDONLY);
+// The FIFO's read end opened again, now that it has a writer, with the flags given: without O_NONBLOCK, so a read
+// waits for data; or with it, since handing the read end to a child (the Python that enlarges it) may have cleared it.
+const reopened = (flags) => {
+  const fd = openSync("/proc/self/fd/" + read, constants.O_RDONLY | flags);
   closeSync(read);
   return fd;
 };
-// Opened again with O_NONBLOCK: handing the read end to a child (the Python that enlarges it) may have cleared it.
-const nonBlocking = () => {
-  const fd = openSync("/proc/self/fd/" + read, constants.O_RDONLY | constants.O_NONBLOCK);
-  closeSync(read);
-  return fd;
-};
+const blocking = () => reopened(0);
 if (reader === "blocking") {
   const fd = blocking();
   const buffer = new Uint8Array(1 << 20);
   for (let bytes; (bytes = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) writeAll(buffer, bytes);
 } else if (reader === "polled") {
   (async () => {
-    const fd = nonBlocking();
+    const fd = reopened(constants.O_NONBLOCK);
     const buffer = new Uint8Array(1 << 20);
     let waitMs = 1;
     for (;;) {
