@@ -12,11 +12,13 @@
 // pause of 1 ms when a read found less than 4 KiB (as stigmer's reads pause: read-pacing.ts). One does what the
 // target asks of any supervisor, and no more: stigmer's own line assembly, redactor and log file on the enlarged FIFO.
 // One puts `cat` between the runner and the enlarged FIFO, so that the runner writes into a pipe no event loop polls.
-// One looks at the enlarged FIFO with non-blocking reads on the main thread, on a timer, never through epoll.
-// Each row also has the runner's own CPU time writing the flood (bench/fixtures/flood.py counts it): a pipe that an
-// event loop watches with epoll costs the writer a wake-up call on every write, not only when the pipe was empty
-// (Linux's fs/pipe.c, pipe_write: "Epoll nonsensically wants a wakeup whether the pipe was already empty or not"),
-// and the runner, a single thread that does nothing but write, cannot finish its flood in less than that CPU time.
+// One looks at the enlarged FIFO with non-blocking reads on the main thread, on a timer, never through epoll; one does
+// the same while output flows, and between bursts waits for an inotify event on the FIFO's name (fs.watch), not a timer.
+// Two are not Bun (bench/fixtures/epoll-copier.py): Python's epoll on an anonymous pipe of 64 KiB, reading until it is
+// empty, into one reused buffer or into a fresh bytes object per read; they poll alike and differ in what a read costs.
+// Each row also has the runner's own CPU time writing the flood (bench/fixtures/flood.py counts it): the runner, a
+// single thread that does nothing but write, cannot finish its flood in less than that, and it grows with what the
+// reader costs per read (the two Python rows), whether or not the reader polls.
 // 10 runs each (1 with --quick). No target: it shows how much of the flood target is Bun's own.
 import path from "node:path";
 import { existsSync, rmSync } from "node:fs";
@@ -32,6 +34,7 @@ import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
 import { endWithRunner, floodOnce, LINE_BYTES, LINES, pipeTrial, REDACTED_FLOOD, stigmerTrial, UNREDACTED_FLOOD, unsupervisedFloodEnv, type FloodSpan } from "../flood.ts";
 
 const RUNS = { full: 10, quick: 1 };
+const EPOLL_COPIER = path.join(ROOT, "bench", "fixtures", "epoll-copier.py");
 
 /** Why the copier ended early, by its exit code (1 is an uncaught error of its own). */
 const COPIER_EXITS: Record<number, string> = {
@@ -67,19 +70,21 @@ const BLOCKING_WORKER = [
  * "stream" (Bun.file(fd).stream(), as stigmer's supervisor reads), "lines" (the same stream through stigmer's
  * LineAssembler, redactor and LogFile), "relay" (the stream, the runner's output coming through `| cat`),
  * "blocking" (readSync in a loop on a blocking descriptor: the thread waits in read(2), as cat's does), "worker"
- * (the same in a Worker, chunks posted back), "pacedworker" (the Worker pausing after short reads) or "polled"
- * (non-blocking reads on the main thread, on a timer, no epoll).
+ * (the same in a Worker, chunks posted back), "pacedworker" (the Worker pausing after short reads), "polled"
+ * (non-blocking reads on the main thread, on a timer, no epoll) or "watched" (the same reads, but between bursts of
+ * output an inotify watch on the FIFO's name instead of the timer).
  */
 const COPIER = `import { LineAssembler } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/lines.ts"))};
 import { LogFile } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/logs.ts"))};
 import { createRedactor } from ${JSON.stringify(path.join(ROOT, "src/secrets/redact.ts"))};
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, watch, writeSync } from "node:fs";
 const [file, python, runner, mode, reader] = process.argv.slice(2);
 const dir = mkdtempSync(file + ".fifo-");
 if (Bun.spawnSync(["mkfifo", "-m", "600", dir + "/pipe"]).exitCode !== 0) process.exit(2);
 const read = openSync(dir + "/pipe", constants.O_RDONLY | constants.O_NONBLOCK);
 const write = openSync(dir + "/pipe", constants.O_WRONLY);
-rmSync(dir, { recursive: true });
+// inotify watches a name: the "watched" reader keeps it until its copy ends.
+if (reader !== "watched") rmSync(dir, { recursive: true });
 if (mode === "enlarge") {
   const set = Bun.spawnSync([python, "-I", "-S", "-c", "import fcntl; fcntl.fcntl(3, fcntl.F_SETPIPE_SZ, 1 << 20)"], { stdio: ["ignore", "ignore", "ignore", read] });
   if (set.exitCode !== 0) process.exit(3);
@@ -87,7 +92,7 @@ if (mode === "enlarge") {
 // The "lines" reader writes through stigmer's LogFile, which opens the file itself.
 const out = reader === "lines" ? -1 : openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
 // "relay": the runner writes into a pipe that cat reads, and cat into the FIFO.
-Bun.spawn(reader === "relay" ? ["/bin/sh", "-c", '"$0" "$1" | cat', python, runner] : [python, runner], { stdio: ["ignore", write, "ignore"] });
+const child = Bun.spawn(reader === "relay" ? ["/bin/sh", "-c", '"$0" "$1" | cat', python, runner] : [python, runner], { stdio: ["ignore", write, "ignore"] });
 closeSync(write);
 const writeAll = (chunk, length) => {
   let written = 0;
@@ -121,6 +126,45 @@ if (reader === "blocking") {
       await Bun.sleep(waitMs);
     }
   })();
+} else if (reader === "watched") {
+  const fd = reopened(constants.O_NONBLOCK);
+  const buffer = new Uint8Array(1 << 20);
+  let ended = false;
+  let watcher = null;
+  let waitMs = 1;
+  const drain = () => {
+    let total = 0;
+    for (;;) {
+      let bytes;
+      try { bytes = readSync(fd, buffer, 0, buffer.length, null); } catch (error) { if (error.code === "EAGAIN") return total; throw error; }
+      if (bytes === 0) { ended = true; return total; }
+      writeAll(buffer, bytes);
+      total += bytes;
+      if (bytes < buffer.length) return total;
+    }
+  };
+  const unwatch = () => { watcher?.close(); watcher = null; };
+  const finish = () => { unwatch(); rmSync(dir, { recursive: true, force: true }); };
+  // A quarter of the pipe or more: again at once; less: 1 ms; none: twice as long each time, then the watch again.
+  const look = () => {
+    const bytes = drain();
+    if (ended) return finish();
+    if (bytes >= 256 * 1024) return void setTimeout(look, 0);
+    if (bytes > 0) waitMs = 1;
+    else if (waitMs >= 8) return quiet();
+    else waitMs *= 2;
+    setTimeout(look, waitMs);
+  };
+  const quiet = () => {
+    watcher = watch(dir + "/pipe", () => { if (!watcher) return; unwatch(); waitMs = 1; look(); });
+    // What was written before the watch was in place raised no event.
+    const bytes = drain();
+    if (ended) return finish();
+    if (bytes > 0) { unwatch(); waitMs = 1; setTimeout(look, 1); }
+  };
+  // The runner's end closes the pipe, which a watch may not report: its exit is the sign to read the rest.
+  child.exited.then(() => { while (!ended) drain(); finish(); });
+  quiet();
 } else if (reader === "lines") {
   (async () => {
     const log = new LogFile(file, (problem) => { console.error(problem); process.exit(4); }, { maxBytes: 2 ** 40, files: 1 });
@@ -141,21 +185,32 @@ if (reader === "blocking") {
 }
 `;
 
-interface Copier {
+interface BunCopier {
+  runtime: "bun";
   name: string;
   mode: "plain" | "enlarge";
-  reader: "stream" | "lines" | "relay" | "blocking" | "worker" | "pacedworker" | "polled";
+  reader: "stream" | "lines" | "relay" | "blocking" | "worker" | "pacedworker" | "polled" | "watched";
   env: Record<string, string>;
 }
 
+/** bench/fixtures/epoll-copier.py: an event loop that is not Bun's, its reads into one buffer or each into a fresh one. */
+interface PythonCopier {
+  runtime: "python";
+  name: string;
+  buffer: "reused" | "fresh";
+}
+
+type Copier = BunCopier | PythonCopier;
+
 /** A copier of the FIFO enlarged to 1 MiB, with the background supervisor's engine settings. */
-function enlarged(name: string, reader: Copier["reader"]): Copier {
-  return { name, mode: "enlarge", reader, env: { ...BUN_SUPERVISOR_SETTINGS } };
+function enlarged(name: string, reader: BunCopier["reader"]): BunCopier {
+  return { runtime: "bun", name, mode: "enlarge", reader, env: { ...BUN_SUPERVISOR_SETTINGS } };
 }
 
 const COPIERS: Copier[] = [
-  { name: "Bun.file(fd).stream() → writeSync, per chunk (a FIFO of 64 KiB), Bun's defaults", mode: "plain", reader: "stream", env: {} },
+  { runtime: "bun", name: "Bun.file(fd).stream() → writeSync, per chunk (a FIFO of 64 KiB), Bun's defaults", mode: "plain", reader: "stream", env: {} },
   {
+    runtime: "bun",
     name: `the same with the background supervisor's engine settings (${Object.entries(BUN_SUPERVISOR_SETTINGS).map(([name, value]) => `${name}=${value}`).join(", ")})`,
     mode: "plain",
     reader: "stream",
@@ -166,8 +221,11 @@ const COPIERS: Copier[] = [
   enlarged("the same reads in a Worker (a thread that may block), each chunk posted to the main thread, which writes it", "worker"),
   enlarged("the same, the Worker pausing 1 ms after a read under 4 KiB", "pacedworker"),
   enlarged("the enlarged FIFO looked at by non-blocking readSync into 1 MiB on the main thread: again at once after 256 KiB or more, 1 ms after less, up to 100 ms apart while empty (no epoll)", "polled"),
+  enlarged("the enlarged FIFO watched by fs.watch (inotify) while it is quiet, no epoll: once it changes, non-blocking readSync into one reused 1 MiB buffer on a timer (again at once after 256 KiB, 1 ms after less), back to the watch after 15 ms without output", "watched"),
   enlarged("the enlarged FIFO's stream, the runner's output coming through `| cat` (a pipe no event loop polls)", "relay"),
   enlarged("the enlarged FIFO's stream through stigmer's own LineAssembler, redactor and LogFile: what the target asks of any supervisor", "lines"),
+  { runtime: "python", name: "not Bun: Python's epoll on an anonymous pipe of 64 KiB, non-blocking reads into one reused 1 MiB buffer until it is empty", buffer: "reused" },
+  { runtime: "python", name: "the same epoll loop, each read into a fresh bytes object of up to 1 MiB", buffer: "fresh" },
 ];
 
 /** How `started` ended, if it has: its exit code and what that means, or its signal. */
@@ -190,10 +248,13 @@ interface Trial extends FloodSpan {
 async function copierTrial(binary: string, python: string, baseEnv: Record<string, string>, copier: Copier): Promise<Trial> {
   const dir = freshDir("probe-flood");
   const file = path.join(dir, "copy.log");
-  const env = unsupervisedFloodEnv({ baseEnv }, dir, copier.env);
+  const env = unsupervisedFloodEnv({ baseEnv }, dir, copier.runtime === "bun" ? copier.env : {});
   const what = `probe copier (${copier.name})`;
-  const flood = copier.reader === "lines" ? REDACTED_FLOOD : UNREDACTED_FLOOD;
-  const started = startInGroup(binary, [file, python, FLOOD_RUNNER, copier.mode, copier.reader], { env, cwd: dir });
+  const flood = copier.runtime === "bun" && copier.reader === "lines" ? REDACTED_FLOOD : UNREDACTED_FLOOD;
+  const started =
+    copier.runtime === "bun"
+      ? startInGroup(binary, [file, python, FLOOD_RUNNER, copier.mode, copier.reader], { env, cwd: dir })
+      : startInGroup(python, [EPOLL_COPIER, file, FLOOD_RUNNER, copier.buffer], { env, cwd: dir });
   try {
     // Its start-up is not in the span: the runner's first lines must be in the file before it is let go.
     await until(`${what}: the runner's first lines`, TRIAL_TIMEOUT_MS, () => {

@@ -5,8 +5,9 @@
 // supervisor could check a serving daemon all day (the dev daemon, examples/dev-daemon.ts): a bare TCP connect, a
 // grpc-js Health/Check on one long-lived channel, and the same check on a new channel each time. Each binary is
 // dropped from the page cache before it starts, as stigmer's is for the idle rows of the main run; the bare program
-// runs a second time with its binary read whole into the page cache first, to show what that state adds. Two read a
-// FIFO that stays open: on the main thread, and in a Worker waiting in read(2) (what that thread keeps resident). A
+// runs a second time with its binary read whole into the page cache first, to show what that state adds. Four read a
+// FIFO that stays open: on the main thread's stream, in a Worker waiting in read(2) (what that thread keeps resident),
+// on a timer, and when an inotify watch on its name says it changed. A
 // probe may read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor
 // is. No target.
 import path from "node:path";
@@ -77,6 +78,12 @@ const look = () => {
   setTimeout(look, waitMs);
 };
 look();`;
+// inotify tells of each write to the FIFO's name (the runner's writes while the supervisor waits): no timer, no epoll.
+const FIFO_WATCHED = `${IDLE_FIFO}
+import { watch } from "node:fs";
+const buffer = new Uint8Array(1 << 20);
+watch(fifo, () => { try { readSync(read, buffer, 0, buffer.length, null); } catch (error) { if (error.code !== "EAGAIN") throw error; } });
+${KEEP_ALIVE}`;
 
 // What the supervisor's own code uses of Node's API, each used once: the files under STIGMER_HOME, paths, the user's
 // temporary directory (its timers are the globals: src/platform/process/timers.ts). Bun builds these modules on first
@@ -214,6 +221,7 @@ function probes(dir: string): Probe[] {
     { name: "a FIFO made by mkfifo (Bun.spawnSync), its write end held open, read by Bun.file(fd).stream() on the main thread, as stigmer's supervisor reads its runner's output", source: `${FIFO_ON_MAIN_THREAD}\n${KEEP_ALIVE}` },
     { name: "the same FIFO read by a Worker whose thread waits in read(2) (how a supervisor could read a flood at cat's pace: see the flood probes)", source: `${FIFO_IN_A_WORKER}\n${KEEP_ALIVE}` },
     { name: "the same FIFO looked at by non-blocking reads on the main thread, at most 100 ms apart while it stays empty (no epoll: see the flood probes)", source: FIFO_POLLED },
+    { name: "the same FIFO watched by fs.watch (inotify on its name), read only when it changes (no timer, no epoll: see the flood probes)", source: FIFO_WATCHED },
     { name: "daemon check (a): Bun.connect to the serving daemon's port every 5 s, closed at once", source: TCP_TO_DAEMON },
     { name: "daemon check (b): grpc-js Health/Check every 5 s, one long-lived channel", source: grpcHealth(grpc, "one") },
     { name: "daemon check (c): grpc-js Health/Check every 5 s, a new channel each time, closed after", source: grpcHealth(grpc, "new each time") },
