@@ -13,7 +13,8 @@
 // target asks of any supervisor, and no more: stigmer's own line assembly, redactor and log file on the enlarged FIFO.
 // One puts `cat` between the runner and the enlarged FIFO, so that the runner writes into a pipe no event loop polls.
 // One looks at the enlarged FIFO with non-blocking reads on the main thread, on a timer, never through epoll; one does
-// the same while output flows, and between bursts waits for an inotify event on the FIFO's name (fs.watch), not a timer.
+// the same while output flows, and between bursts waits for an inotify event on the FIFO's name (fs.watch), not a timer,
+// alone and through stigmer's line path.
 // Two are not Bun (bench/fixtures/epoll-copier.py): Python's epoll on an anonymous pipe of 64 KiB, reading until it is
 // empty, into one reused buffer or into a fresh bytes object per read; they poll alike and differ in what a read costs.
 // Each row also has the runner's own CPU time writing the flood (bench/fixtures/flood.py counts it): the runner, a
@@ -71,8 +72,8 @@ const BLOCKING_WORKER = [
  * LineAssembler, redactor and LogFile), "relay" (the stream, the runner's output coming through `| cat`),
  * "blocking" (readSync in a loop on a blocking descriptor: the thread waits in read(2), as cat's does), "worker"
  * (the same in a Worker, chunks posted back), "pacedworker" (the Worker pausing after short reads), "polled"
- * (non-blocking reads on the main thread, on a timer, no epoll) or "watched" (the same reads, but between bursts of
- * output an inotify watch on the FIFO's name instead of the timer).
+ * (non-blocking reads on the main thread, on a timer, no epoll), "watched" (the same reads, but between bursts of
+ * output an inotify watch on the FIFO's name instead of the timer) or "watchedlines" (that through the line path).
  */
 const COPIER = `import { LineAssembler } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/lines.ts"))};
 import { LogFile } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/logs.ts"))};
@@ -84,19 +85,31 @@ if (Bun.spawnSync(["mkfifo", "-m", "600", dir + "/pipe"]).exitCode !== 0) proces
 const read = openSync(dir + "/pipe", constants.O_RDONLY | constants.O_NONBLOCK);
 const write = openSync(dir + "/pipe", constants.O_WRONLY);
 // inotify watches a name: the "watched" reader keeps it until its copy ends.
-if (reader !== "watched") rmSync(dir, { recursive: true });
+if (!reader.startsWith("watched")) rmSync(dir, { recursive: true });
 if (mode === "enlarge") {
   const set = Bun.spawnSync([python, "-I", "-S", "-c", "import fcntl; fcntl.fcntl(3, fcntl.F_SETPIPE_SZ, 1 << 20)"], { stdio: ["ignore", "ignore", "ignore", read] });
   if (set.exitCode !== 0) process.exit(3);
 }
-// The "lines" reader writes through stigmer's LogFile, which opens the file itself.
-const out = reader === "lines" ? -1 : openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
+// The "lines" readers write through stigmer's LineAssembler, redactor and LogFile, which opens the file itself.
+const throughLines = reader === "lines" || reader === "watchedlines";
+const out = throughLines ? -1 : openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
+const log = throughLines ? new LogFile(file, (problem) => { console.error(problem); process.exit(4); }, { maxBytes: 2 ** 40, files: 1 }) : null;
+const assembler = throughLines ? new LineAssembler(createRedactor([process.env.STIGMER_LLM_API_KEY])) : null;
 // "relay": the runner writes into a pipe that cat reads, and cat into the FIFO.
 const child = Bun.spawn(reader === "relay" ? ["/bin/sh", "-c", '"$0" "$1" | cat', python, runner] : [python, runner], { stdio: ["ignore", write, "ignore"] });
 closeSync(write);
 const writeAll = (chunk, length) => {
+  if (assembler) {
+    for (const whole of assembler.push(Buffer.from(chunk.buffer, chunk.byteOffset, length))) log.write(whole);
+    return;
+  }
   let written = 0;
   while (written < length) written += writeSync(out, chunk, written, length - written);
+};
+const endLines = () => {
+  const rest = assembler?.flush();
+  if (rest) log.write(rest);
+  log?.flush();
 };
 // The FIFO's read end opened again, now that it has a writer, with the flags given: without O_NONBLOCK, so a read
 // waits for data; or with it, since handing the read end to a child (the Python that enlarges it) may have cleared it.
@@ -126,7 +139,7 @@ if (reader === "blocking") {
       await Bun.sleep(waitMs);
     }
   })();
-} else if (reader === "watched") {
+} else if (reader === "watched" || reader === "watchedlines") {
   const fd = reopened(constants.O_NONBLOCK);
   const buffer = new Uint8Array(1 << 20);
   let ended = false;
@@ -144,7 +157,7 @@ if (reader === "blocking") {
     }
   };
   const unwatch = () => { watcher?.close(); watcher = null; };
-  const finish = () => { unwatch(); rmSync(dir, { recursive: true, force: true }); };
+  const finish = () => { unwatch(); endLines(); rmSync(dir, { recursive: true, force: true }); };
   // A quarter of the pipe or more: again at once; less: 1 ms; none: twice as long each time, then the watch again.
   const look = () => {
     const bytes = drain();
@@ -167,12 +180,8 @@ if (reader === "blocking") {
   quiet();
 } else if (reader === "lines") {
   (async () => {
-    const log = new LogFile(file, (problem) => { console.error(problem); process.exit(4); }, { maxBytes: 2 ** 40, files: 1 });
-    const lines = new LineAssembler(createRedactor([process.env.STIGMER_LLM_API_KEY]));
-    for await (const chunk of Bun.file(read).stream()) for (const whole of lines.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) log.write(whole);
-    const rest = lines.flush();
-    if (rest) log.write(rest);
-    log.flush();
+    for await (const chunk of Bun.file(read).stream()) writeAll(chunk, chunk.byteLength);
+    endLines();
   })();
 } else if (reader === "worker" || reader === "pacedworker") {
   const worker = new Worker(URL.createObjectURL(new Blob([${JSON.stringify(BLOCKING_WORKER)}])));
@@ -189,7 +198,7 @@ interface BunCopier {
   runtime: "bun";
   name: string;
   mode: "plain" | "enlarge";
-  reader: "stream" | "lines" | "relay" | "blocking" | "worker" | "pacedworker" | "polled" | "watched";
+  reader: "stream" | "lines" | "relay" | "blocking" | "worker" | "pacedworker" | "polled" | "watched" | "watchedlines";
   env: Record<string, string>;
 }
 
@@ -224,6 +233,7 @@ const COPIERS: Copier[] = [
   enlarged("the enlarged FIFO watched by fs.watch (inotify) while it is quiet, no epoll: once it changes, non-blocking readSync into one reused 1 MiB buffer on a timer (again at once after 256 KiB, 1 ms after less), back to the watch after 15 ms without output", "watched"),
   enlarged("the enlarged FIFO's stream, the runner's output coming through `| cat` (a pipe no event loop polls)", "relay"),
   enlarged("the enlarged FIFO's stream through stigmer's own LineAssembler, redactor and LogFile: what the target asks of any supervisor", "lines"),
+  enlarged("the inotify-watched reader above through stigmer's LineAssembler, redactor and LogFile: what stigmer would do reading that way", "watchedlines"),
   { runtime: "python", name: "not Bun: Python's epoll on an anonymous pipe of 64 KiB, non-blocking reads into one reused 1 MiB buffer until it is empty", buffer: "reused" },
   { runtime: "python", name: "the same epoll loop, each read into a fresh bytes object of up to 1 MiB", buffer: "fresh" },
 ];
@@ -250,7 +260,7 @@ async function copierTrial(binary: string, python: string, baseEnv: Record<strin
   const file = path.join(dir, "copy.log");
   const env = unsupervisedFloodEnv({ baseEnv }, dir, copier.runtime === "bun" ? copier.env : {});
   const what = `probe copier (${copier.name})`;
-  const flood = copier.runtime === "bun" && copier.reader === "lines" ? REDACTED_FLOOD : UNREDACTED_FLOOD;
+  const flood = copier.runtime === "bun" && (copier.reader === "lines" || copier.reader === "watchedlines") ? REDACTED_FLOOD : UNREDACTED_FLOOD;
   const started =
     copier.runtime === "bun"
       ? startInGroup(binary, [file, python, FLOOD_RUNNER, copier.mode, copier.reader], { env, cwd: dir })
