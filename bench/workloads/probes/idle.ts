@@ -7,7 +7,7 @@
 // dropped from the page cache before it starts, as stigmer's is for the idle rows of the main run; the bare program
 // runs a second time with its binary read whole into the page cache first, to show what that state adds. Four read a
 // FIFO that stays open: on the main thread's stream, in a Worker waiting in read(2) (what that thread keeps resident),
-// on a timer, and when an inotify watch on its name says it changed. A
+// on a timer, and when an inotify watch on its name says it changed; and one arms and closes that watch 20,000 times. A
 // probe may read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor
 // is. No target.
 import path from "node:path";
@@ -83,6 +83,13 @@ const FIFO_WATCHED = `${IDLE_FIFO}
 import { watch } from "node:fs";
 const buffer = new Uint8Array(1 << 20);
 watch(fifo, () => { try { readSync(read, buffer, 0, buffer.length, null); } catch (error) { if (error.code !== "EAGAIN") throw error; } });
+${KEEP_ALIVE}`;
+// A reader that closes its watch while output flows and arms a new one at each quiet spell does this once per spell:
+// 20,000 spells, a runner that prints a line every 4 s or so for a day.
+const WATCH_CYCLES = 20_000;
+const FIFO_WATCH_CYCLED = `${IDLE_FIFO}
+import { watch } from "node:fs";
+for (let spell = 0; spell < ${WATCH_CYCLES}; spell++) watch(fifo, { persistent: false }, () => {}).close();
 ${KEEP_ALIVE}`;
 
 // What the supervisor's own code uses of Node's API, each used once: the files under STIGMER_HOME, paths, the user's
@@ -222,6 +229,7 @@ function probes(dir: string): Probe[] {
     { name: "the same FIFO read by a Worker whose thread waits in read(2) (how a supervisor could read a flood at cat's pace: see the flood probes)", source: `${FIFO_IN_A_WORKER}\n${KEEP_ALIVE}` },
     { name: "the same FIFO looked at by non-blocking reads on the main thread, at most 100 ms apart while it stays empty (no epoll: see the flood probes)", source: FIFO_POLLED },
     { name: "the same FIFO watched by fs.watch (inotify on its name), read only when it changes (no timer, no epoll: see the flood probes)", source: FIFO_WATCHED },
+    { name: `the same FIFO's watch armed and closed ${WATCH_CYCLES.toLocaleString("en-US")} times, then idle: what a reader that drops its watch during each burst of output would keep after a day of them`, source: FIFO_WATCH_CYCLED },
     { name: "daemon check (a): Bun.connect to the serving daemon's port every 5 s, closed at once", source: TCP_TO_DAEMON },
     { name: "daemon check (b): grpc-js Health/Check every 5 s, one long-lived channel", source: grpcHealth(grpc, "one") },
     { name: "daemon check (c): grpc-js Health/Check every 5 s, a new channel each time, closed after", source: grpcHealth(grpc, "new each time") },
