@@ -20,7 +20,10 @@
 // Each row also has the runner's own CPU time writing the flood (bench/fixtures/flood.py counts it): the runner, a
 // single thread that does nothing but write, cannot finish its flood in less than that, and it grows with what the
 // reader costs per read (the two Python rows), whether or not the reader polls.
-// 10 runs each (1 with --quick). No target: it shows how much of the flood target is Bun's own.
+// 10 runs each (1 with --quick). Then the Bun readers on the enlarged FIFO (the stream and the inotify reader, alone
+// and through the line path) copy a runner that chats instead (1,000 lines of 100 bytes, 5 ms apart), their CPU time
+// against the stream's: what each way of reading costs most of the day. 3 runs each (1 with --quick).
+// No target: it shows how much of the flood target is Bun's own.
 import path from "node:path";
 import { existsSync, rmSync } from "node:fs";
 import { compileProgram } from "../../harness/compile.ts";
@@ -175,7 +178,7 @@ if (reader === "blocking") {
     if (ended) return finish();
     if (bytes > 0) { unwatch(); waitMs = 1; setTimeout(look, 1); }
   };
-  // The runner's end closes the pipe, which a watch may not report: its exit is the sign to read the rest.
+  // The runner's end closes the pipe, which raises no inotify event: its exit is the sign to read the rest.
   child.exited.then(() => { while (!ended) drain(); finish(); });
   quiet();
 } else if (reader === "lines") {
@@ -238,6 +241,15 @@ const COPIERS: Copier[] = [
   { runtime: "python", name: "the same epoll loop, each read into a fresh bytes object of up to 1 MiB", buffer: "fresh" },
 ];
 
+/** The readers a chatty runner is shown through: the stream first (the others are compared with it), then the inotify reader. */
+const CHATTY_COPIERS: BunCopier[] = [
+  enlarged("Bun.file(fd).stream() → writeSync, on the enlarged FIFO, with the supervisor's engine settings", "stream"),
+  enlarged("the same stream through stigmer's LineAssembler, redactor and LogFile", "lines"),
+  enlarged("the inotify-watched reader (readSync into one reused 1 MiB buffer; a watch between bursts)", "watched"),
+  enlarged("the same through stigmer's LineAssembler, redactor and LogFile", "watchedlines"),
+];
+const CHATTY_RUNS = { full: 3, quick: 1 };
+
 /** How `started` ended, if it has: its exit code and what that means, or its signal. */
 function copierEnded(started: Started): string | null {
   const { exitCode, signalCode } = started.child;
@@ -251,16 +263,28 @@ interface Trial extends FloodSpan {
   cpuMs: number;
 }
 
+/** What the runner writes: the flood workload's, or `lines` of `lineBytes` with a pause of `everyMs` after each. */
+interface Output {
+  lines: number;
+  lineBytes: number;
+  everyMs: number;
+}
+const FLOOD_OUTPUT: Output = { lines: LINES, lineBytes: LINE_BYTES, everyMs: 0 };
+/** A runner that chats all day rather than floods: a short line every few milliseconds. */
+const CHATTY_OUTPUT: Output = { lines: 1_000, lineBytes: 100, everyMs: 5 };
+
 /**
- * One flood through `binary`: its span, its CPU time (user + system) from the go until the whole flood is in the file
- * and checked, and the runner's CPU time writing it.
+ * One run of `output` through `binary`: its span, its CPU time (user + system) from the go until all of it is in the
+ * file and checked, and the runner's CPU time writing it.
  */
-async function copierTrial(binary: string, python: string, baseEnv: Record<string, string>, copier: Copier): Promise<Trial> {
+async function copierTrial(binary: string, python: string, baseEnv: Record<string, string>, copier: Copier, output = FLOOD_OUTPUT): Promise<Trial> {
   const dir = freshDir("probe-flood");
   const file = path.join(dir, "copy.log");
-  const env = unsupervisedFloodEnv({ baseEnv }, dir, copier.runtime === "bun" ? copier.env : {});
+  const shape = { BENCH_FLOOD_LINES: String(output.lines), BENCH_FLOOD_LINE_BYTES: String(output.lineBytes), BENCH_FLOOD_EVERY_MS: String(output.everyMs) };
+  const env = unsupervisedFloodEnv({ baseEnv }, dir, { ...(copier.runtime === "bun" ? copier.env : {}), ...shape });
   const what = `probe copier (${copier.name})`;
-  const flood = copier.runtime === "bun" && (copier.reader === "lines" || copier.reader === "watchedlines") ? REDACTED_FLOOD : UNREDACTED_FLOOD;
+  const redacted = copier.runtime === "bun" && (copier.reader === "lines" || copier.reader === "watchedlines");
+  const flood = { ...(redacted ? REDACTED_FLOOD : UNREDACTED_FLOOD), lines: output.lines, lineBytes: output.lineBytes };
   const started =
     copier.runtime === "bun"
       ? startInGroup(binary, [file, python, FLOOD_RUNNER, copier.mode, copier.reader], { env, cwd: dir })
@@ -306,6 +330,11 @@ export async function probeFlood(quick: boolean): Promise<string> {
     });
   }
   await inTurns(runs, quick ? RUNS.quick : RUNS.full);
+  const chatty = CHATTY_COPIERS.map((): Trial[] => []);
+  await inTurns(
+    CHATTY_COPIERS.map((copier, index) => async () => void chatty[index]!.push(await copierTrial(binary, python, baseEnv, copier, CHATTY_OUTPUT))),
+    quick ? CHATTY_RUNS.quick : CHATTY_RUNS.full,
+  );
   const floorMedian = summarize(floor.map((trial) => trial.ms)).median;
   const floorRunnerMedian = summarize(floor.map((trial) => trial.runnerCpuMs)).median;
   /** A row: the spans and the runner's CPU of `trials`, and the copying process's CPU when it is measured. */
@@ -330,8 +359,23 @@ export async function probeFlood(quick: boolean): Promise<string> {
     "the runner's CPU (median)",
     "vs the floor's runner",
   ];
+  const streamCpu = summarize(chatty[0]!.map((trial) => trial.cpuMs)).median;
+  const chattyRows = CHATTY_COPIERS.map((copier, index) => {
+    const { median, min, max } = summarize(chatty[index]!.map((trial) => trial.cpuMs));
+    return [copier.name, formatMs(median), `${formatMs(min)} – ${formatMs(max)}`, `${(median / streamCpu).toFixed(2)}×`];
+  });
+  const chattyHeader = [
+    `a runner that chats (${CHATTY_OUTPUT.lines.toLocaleString("en-US")} lines of ${CHATTY_OUTPUT.lineBytes} B, one every ${CHATTY_OUTPUT.everyMs} ms) copied by`,
+    "its CPU (median)",
+    "min – max",
+    "vs the stream's",
+  ];
   return [
     markdownTable(header, rows),
+    "",
+    markdownTable(chattyHeader, chattyRows),
+    "",
+    `The chatty runner: the same copiers' CPU time over ${CHATTY_OUTPUT.lines.toLocaleString("en-US")} lines written ${CHATTY_OUTPUT.everyMs} ms apart (${chatty[0]!.length} runs each, in turns): what each way of reading costs while a runner prints as it works, most of the day.`,
     "",
     `Span: the runner's first flood line until all of it is in the file; ${floor.length} runs each, in turns. CPU: the copying process's user + system time from the go until the whole flood is in the file and checked (the runner's not counted, nor the relay's cat). The runner's CPU: its own count of the user + system time it spent writing the flood (bench/fixtures/flood.py); the span cannot be shorter.`,
   ].join("\n");

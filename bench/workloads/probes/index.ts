@@ -1,7 +1,7 @@
 // `bun bench/run.ts --probes [--quick]`: where stigmer's idle memory and CPU, and its start-up time, go on Bun, from
 // small compiled programs (bench/workloads/probes/idle.ts, startup.ts), what of the runner's first statement is left
-// to stigmer once the daemon check is paid for (first-statement.ts), and what copying a flood costs a program on Bun
-// (flood.ts). Four tables; no targets.
+// to stigmer once the daemon check is paid for (first-statement.ts), and what copying a flood, and a runner's chatter,
+// costs a program on Bun (flood.ts). Five tables; no targets.
 import { startDevDaemonProcess } from "../../harness/dev-daemon.ts";
 import { formatMs } from "../../harness/format.ts";
 import { cleanEnv } from "../../harness/setup.ts";
