@@ -18,6 +18,16 @@ export function formatPercent(percent: number): string {
 
 export const MiB = 1024 * 1024;
 
+/** "1.23×": `value` against `floor`. */
+export function formatRatio(value: number, floor: number): string {
+  return `${(value / floor).toFixed(2)}×`;
+}
+
+/** "min – max" of a summary, each in `format`. */
+export function formatRange(summary: { min: number; max: number }, format: Format): string {
+  return `${format(summary.min)} – ${format(summary.max)}`;
+}
+
 /** "10 s", "0.5 s": a duration in a row's name. */
 export function seconds(ms: number): string {
   return `${ms / 1000} s`;

@@ -1,6 +1,6 @@
 // The rows of the main run's table: each a measure with its median, spread and count, what it is compared with,
 // its target and whether it meets it.
-import { markdownTable, type Format } from "./format.ts";
+import { formatRange, formatRatio, markdownTable, type Format } from "./format.ts";
 import { summarize, type Summary } from "./stats.ts";
 
 export interface Row {
@@ -32,7 +32,6 @@ export type Judge =
   | { kind: "below"; what: string; reference: number | null };
 
 const yesNo = (meets: boolean) => (meets ? "yes" : "no");
-const ratioCell = (median: number, floor: Summary) => `${(median / floor.median).toFixed(2)}×`;
 
 export function row(measure: string, values: number[] | Summary, format: Format, unitOfCount: string, judge: Judge = { kind: "none" }): Row {
   const summary = Array.isArray(values) ? summarize(values) : values;
@@ -42,15 +41,15 @@ export function row(measure: string, values: number[] | Summary, format: Format,
       cells.versus = "floor";
       break;
     case "versus":
-      cells.versus = ratioCell(summary.median, judge.floor);
+      cells.versus = formatRatio(summary.median, judge.floor.median);
       break;
     case "ratio": {
       const ratio = summary.median / judge.floor.median;
-      Object.assign(cells, { versus: ratioCell(summary.median, judge.floor), target: `≤ ${judge.maxRatio}× floor`, meets: yesNo(ratio <= judge.maxRatio) });
+      Object.assign(cells, { versus: formatRatio(summary.median, judge.floor.median), target: `≤ ${judge.maxRatio}× floor`, meets: yesNo(ratio <= judge.maxRatio) });
       break;
     }
     case "at most":
-      if (judge.versus) cells.versus = ratioCell(summary.median, judge.versus);
+      if (judge.versus) cells.versus = formatRatio(summary.median, judge.versus.median);
       Object.assign(cells, { target: `≤ ${format(judge.max)}`, meets: yesNo(summary.median <= judge.max) });
       break;
     case "below":
@@ -68,7 +67,7 @@ export function renderRows(rows: readonly Row[]): string {
     rows.map(({ measure, summary, format, unitOfCount, versus, target, meets }) => [
       measure,
       format(summary.median),
-      `${format(summary.min)} – ${format(summary.max)}`,
+      formatRange(summary, format),
       `${summary.count} ${unitOfCount}`,
       versus,
       target,

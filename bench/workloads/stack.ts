@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import path from "node:path";
 import { installTemporalCli } from "../../examples/temporal-cli.ts";
 import { FAKE_KEY, ROOT } from "../harness/fixtures.ts";
-import { formatMs } from "../harness/format.ts";
+import { formatMs, formatRatio } from "../harness/format.ts";
 import { freePort, nothingListens } from "../harness/ports.ts";
 import { isGone } from "../harness/proc.ts";
 import { exitWithin, freshDir, onCleanUp, scratch, signalGroup, startInGroup, STOP_TIMEOUT_MS, trackGroup, TRIAL_TIMEOUT_MS, until, untrackGroup } from "../harness/processes.ts";
@@ -187,7 +187,7 @@ export async function benchStack(setup: Setup, quick: boolean): Promise<Workload
       row(`floor: bash starting the same three in order, polling every 10 ms (${portCheck.split(" (")[0]})`, floorSummary, formatMs, "starts", { kind: "floor" }),
     ],
     notes: [
-      `Stack ready: stigmer ${formatMs(mine.median)}, floor ${formatMs(floorSummary.median)} (medians), ${(mine.median / floorSummary.median).toFixed(2)}×; the floor looks at ports with ${portCheck}.`,
+      `Stack ready: stigmer ${formatMs(mine.median)}, floor ${formatMs(floorSummary.median)} (medians), ${formatRatio(mine.median, floorSummary.median)}; the floor looks at ports with ${portCheck}.`,
       `Stack ready, median time from the spawn until each was ready: stigmer ${phasesText(stigmerPhases)}; floor ${phasesText(floorPhases)}.`,
     ],
   };

@@ -15,7 +15,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { FIRST_STATEMENT_RUNNER, ROOT, TEMPORAL_SERVICE } from "../../harness/fixtures.ts";
 import { compileProgram } from "../../harness/compile.ts";
-import { formatMs, markdownTable } from "../../harness/format.ts";
+import { formatMs, formatRange, formatRatio, markdownTable } from "../../harness/format.ts";
 import { freshDir, startInGroup } from "../../harness/processes.ts";
 import { cleanEnv, findPython, floorRunnerEnv, prepare, stigmerBinary } from "../../harness/setup.ts";
 import { alternate, summarize, type Summary } from "../../harness/stats.ts";
@@ -162,9 +162,9 @@ export async function probeFirstStatement(quick: boolean, daemonEndpoint: string
   const rows = named.map(([name, summary], index) => [
     name,
     formatMs(summary.median),
-    `${formatMs(summary.min)} – ${formatMs(summary.max)}`,
+    formatRange(summary, formatMs),
     `${summary.count}`,
-    index === 0 ? "floor" : `${(summary.median / direct!.median).toFixed(2)}×`,
+    index === 0 ? "floor" : formatRatio(summary.median, direct!.median),
   ]);
   const table = markdownTable(["spawn until main.py's first statement", "median", "min – max", "starts", "vs floor"], rows);
   const leftAfter = (summary: Summary) => {

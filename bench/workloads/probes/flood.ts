@@ -28,7 +28,7 @@ import path from "node:path";
 import { existsSync, rmSync } from "node:fs";
 import { compileProgram } from "../../harness/compile.ts";
 import { fileSize, FLOOD_RUNNER, ROOT } from "../../harness/fixtures.ts";
-import { formatMs, markdownTable } from "../../harness/format.ts";
+import { formatMs, formatRange, formatRatio, markdownTable } from "../../harness/format.ts";
 import { freePort } from "../../harness/ports.ts";
 import { cpuTimeMs } from "../../harness/proc.ts";
 import { freshDir, startInGroup, TRIAL_TIMEOUT_MS, until, type Started } from "../../harness/processes.ts";
@@ -339,10 +339,10 @@ export async function probeFlood(quick: boolean): Promise<string> {
   const floorRunnerMedian = summarize(floor.map((trial) => trial.runnerCpuMs)).median;
   /** A row: the spans and the runner's CPU of `trials`, and the copying process's CPU when it is measured. */
   const line = (name: string, trials: FloodSpan[], cpuMs: number[] | null) => {
-    const { median, min, max } = summarize(trials.map((trial) => trial.ms));
+    const span = summarize(trials.map((trial) => trial.ms));
     const runner = summarize(trials.map((trial) => trial.runnerCpuMs)).median;
     const cpu = cpuMs ? formatMs(summarize(cpuMs).median) : "—";
-    return [name, formatMs(median), `${formatMs(min)} – ${formatMs(max)}`, `${(median / floorMedian).toFixed(2)}×`, cpu, formatMs(runner), `${(runner / floorRunnerMedian).toFixed(2)}×`];
+    return [name, formatMs(span.median), formatRange(span, formatMs), formatRatio(span.median, floorMedian), cpu, formatMs(runner), formatRatio(runner, floorRunnerMedian)];
   };
   const copyingCpu = (trials: Trial[]) => trials.map((trial) => trial.cpuMs);
   const rows = [
@@ -361,8 +361,8 @@ export async function probeFlood(quick: boolean): Promise<string> {
   ];
   const streamCpu = summarize(chatty[0]!.map((trial) => trial.cpuMs)).median;
   const chattyRows = CHATTY_COPIERS.map((copier, index) => {
-    const { median, min, max } = summarize(chatty[index]!.map((trial) => trial.cpuMs));
-    return [copier.name, formatMs(median), `${formatMs(min)} – ${formatMs(max)}`, `${(median / streamCpu).toFixed(2)}×`];
+    const cpu = summarize(chatty[index]!.map((trial) => trial.cpuMs));
+    return [copier.name, formatMs(cpu.median), formatRange(cpu, formatMs), formatRatio(cpu.median, streamCpu)];
   });
   const chattyHeader = [
     `a runner that chats (${CHATTY_OUTPUT.lines.toLocaleString("en-US")} lines of ${CHATTY_OUTPUT.lineBytes} B, one every ${CHATTY_OUTPUT.everyMs} ms) copied by`,

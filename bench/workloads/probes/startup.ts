@@ -15,7 +15,7 @@ import { keyringAddonPath, keyringAddonPlugin } from "../../../build/keyring-add
 import { hostTarget } from "../../../build/targets.ts";
 import { compileProgram } from "../../harness/compile.ts";
 import { ROOT } from "../../harness/fixtures.ts";
-import { formatMs, markdownTable } from "../../harness/format.ts";
+import { formatMs, formatRange, markdownTable } from "../../harness/format.ts";
 import { freshDir, timedRunPrinting } from "../../harness/processes.ts";
 import { cleanEnv, stigmerBinary } from "../../harness/setup.ts";
 import { alternate, summarize } from "../../harness/stats.ts";
@@ -90,7 +90,7 @@ export async function probeStartUp(quick: boolean, daemonEndpoint: string): Prom
     const summary = summarize(times[index]!);
     const delta = summary.median - floor;
     const versus = index === 0 ? "floor" : `${delta >= 0 ? "+" : "−"}${formatMs(Math.abs(delta))}`;
-    return [program.name, formatMs(summary.median), `${formatMs(summary.min)} – ${formatMs(summary.max)}`, `${summary.count}`, versus];
+    return [program.name, formatMs(summary.median), formatRange(summary, formatMs), `${summary.count}`, versus];
   });
   return markdownTable(["program (compiled; spawn to exit)", "median", "min – max", "runs", "vs floor"], rows);
 }
