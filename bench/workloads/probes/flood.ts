@@ -122,6 +122,10 @@ const reopened = (flags) => {
   return fd;
 };
 const blocking = () => reopened(0);
+// One non-blocking read into \`buffer\`: its bytes, 0 at the end, -1 when the FIFO is empty.
+const readNow = (fd, buffer) => {
+  try { return readSync(fd, buffer, 0, buffer.length, null); } catch (error) { if (error.code === "EAGAIN") return -1; throw error; }
+};
 if (reader === "blocking") {
   const fd = blocking();
   const buffer = new Uint8Array(1 << 20);
@@ -132,8 +136,7 @@ if (reader === "blocking") {
     const buffer = new Uint8Array(1 << 20);
     let waitMs = 1;
     for (;;) {
-      let bytes = -1;
-      try { bytes = readSync(fd, buffer, 0, buffer.length, null); } catch (error) { if (error.code !== "EAGAIN") throw error; }
+      const bytes = readNow(fd, buffer);
       if (bytes === 0) break;
       if (bytes > 0) writeAll(buffer, bytes);
       // A read that found a quarter of the pipe or more: read again at once; less: 1 ms; none: twice the last wait.
@@ -151,8 +154,8 @@ if (reader === "blocking") {
   const drain = () => {
     let total = 0;
     for (;;) {
-      let bytes;
-      try { bytes = readSync(fd, buffer, 0, buffer.length, null); } catch (error) { if (error.code === "EAGAIN") return total; throw error; }
+      const bytes = readNow(fd, buffer);
+      if (bytes < 0) return total;
       if (bytes === 0) { ended = true; return total; }
       writeAll(buffer, bytes);
       total += bytes;
@@ -181,18 +184,15 @@ if (reader === "blocking") {
   // The runner's end closes the pipe, which raises no inotify event: its exit is the sign to read the rest.
   child.exited.then(() => { while (!ended) drain(); finish(); });
   quiet();
-} else if (reader === "lines") {
-  (async () => {
-    for await (const chunk of Bun.file(read).stream()) writeAll(chunk, chunk.byteLength);
-    endLines();
-  })();
 } else if (reader === "worker" || reader === "pacedworker") {
   const worker = new Worker(URL.createObjectURL(new Blob([${JSON.stringify(BLOCKING_WORKER)}])));
   worker.onmessage = (event) => (event.data === null ? worker.terminate() : writeAll(event.data, event.data.byteLength));
   worker.postMessage({ fd: blocking(), paced: reader === "pacedworker" });
 } else {
+  // "stream", "relay" and "lines".
   (async () => {
     for await (const chunk of Bun.file(read).stream()) writeAll(chunk, chunk.byteLength);
+    endLines();
   })();
 }
 `;

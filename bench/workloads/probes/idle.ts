@@ -54,9 +54,9 @@ setInterval(() => { const socket = connect({ host: "127.0.0.1", port: 1 }); sock
 const BUN_CONNECT = `setInterval(() => { Bun.connect({ hostname: "127.0.0.1", port: 1, socket: { data() {}, connectError() {} } }).catch(() => {}); }, 5000);`;
 
 // A FIFO with its write end held open (no output comes, and no end): read on the main thread as stigmer's supervisor
-// reads its runner's output, by a Worker waiting in read(2), or looked at with non-blocking reads on the main thread,
-// twice as long apart each time it is found empty, up to 100 ms: two ways to read a flood without the event loop's
-// epoll (the flood probes).
+// reads its runner's output, by a Worker waiting in read(2), looked at with non-blocking reads on the main thread,
+// twice as long apart each time it is found empty, up to 100 ms, or read when an inotify watch says it changed: three
+// ways to read a flood without the event loop's epoll (the flood probes).
 const IDLE_FIFO = `import { constants, openSync, readSync } from "node:fs";
 const fifo = SCRATCH + "/fifo-" + process.pid;
 if (Bun.spawnSync(["mkfifo", "-m", "600", fifo]).exitCode !== 0) process.exit(2);
