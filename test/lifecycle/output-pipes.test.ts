@@ -1,8 +1,10 @@
 // How the runner's output reaches the supervisor: real pipes made from FIFOs under Bun
-// (src/platform/process/output-pipes.ts), and "pipe" stdio when no FIFO can be made.
+// (src/platform/process/output-pipes.ts), read when a thread of ours finds them readable
+// (readable-wait.ts), and "pipe" stdio when no FIFO can be made.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from "node:fs";
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, symlinkSync, writeSync } from "node:fs";
 import path from "node:path";
+import { WAIT_THREAD_NAME } from "../../src/platform/process/readable-wait.ts";
 import { cleanEnv, cleanupAll, FIXTURE_RUNNER, startCli, tempDir, waitFor } from "../helpers.ts";
 
 afterEach(cleanupAll);
@@ -39,6 +41,27 @@ function openDescriptors(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/** How many of `pid`'s threads wait for a pipe to be readable (readable-wait.ts names them). */
+function waitThreads(pid: number | "self"): number {
+  const names = readdirSync(`/proc/${pid}/task`).map((task) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${task}/comm`, "utf8").trim();
+    } catch {
+      return "";
+    }
+  });
+  return names.filter((name) => name === WAIT_THREAD_NAME).length;
+}
+
+/** A FIFO of our own, both ends open (the read end non-blocking, as the supervisor's), its name gone. */
+function fifo(): { read: number; write: number } {
+  const dir = tempDir("stigmer-fifo-");
+  const name = path.join(dir, "pipe");
+  expect(Bun.spawnSync(["mkfifo", name]).exitCode).toBe(0);
+  const read = openSync(name, constants.O_RDONLY | constants.O_NONBLOCK);
+  return { read, write: openSync(name, constants.O_WRONLY) };
+}
+
 describe("the runner's output channel", () => {
   test("stdout and stderr are pipes whose names are gone, and nothing is left in TMPDIR", async () => {
     const s = setup({ FIXTURE_SAY: "hello on stdout", FIXTURE_SAY_ERR: "hello on stderr" });
@@ -52,9 +75,12 @@ describe("the runner's output channel", () => {
       expect(statSync(`/proc/${pid}/fd/${fd}`).isFIFO()).toBe(true);
       expect(readlinkSync(`/proc/${pid}/fd/${fd}`)).toMatch(/ \(deleted\)$/);
     }
-    // The pair for the next run is already open, and its names are removed as well.
+    // Each is read when a thread of the supervisor's finds it readable.
+    expect(waitThreads(cli.child.pid!)).toBe(2);
+    // The pair for the next run is already open, and its names are removed as well. What may be
+    // there is Bun's own: the headers its C compiler keeps per user, for the reader's thread.
     await Bun.sleep(300);
-    expect(readdirSync(s.scratch)).toEqual([]);
+    expect(readdirSync(s.scratch).filter((name) => name !== `bun-cc-${process.getuid!()}`)).toEqual([]);
     cli.child.kill("SIGTERM");
     expect((await cli.exited).code).toBe(0);
   });
@@ -69,6 +95,8 @@ describe("the runner's output channel", () => {
     await waitFor("40 runs", () => restarts() >= 40, 60_000);
     // A run or two may be between spawn and exit at either look; 30 leaked runs would be 60 or more.
     expect(openDescriptors(supervisor)).toBeLessThanOrEqual(early + 4);
+    // Nor threads: each run's two stop with its pipes.
+    expect(waitThreads(supervisor)).toBeLessThanOrEqual(4);
     await waitFor("every run's line in the log", () => (readFileSync(s.runnerLog, "utf8").match(/short run/g) ?? []).length >= 40);
     cli.child.kill("SIGTERM");
     expect((await cli.exited).code).toBe(0);
@@ -121,6 +149,49 @@ describe("the runner's output channel", () => {
     // Long enough for a mkfifo left running to have made its FIFOs, had their directory still been there.
     await Bun.sleep(300);
     expect(readdirSync(scratch)).toEqual([]);
+  });
+
+  test("a wait ends once the pipe is readable, or has no writer left; closed, its thread stops", async () => {
+    const { readableWait } = await import("../../src/platform/process/readable-wait.ts");
+    const { read, write } = fifo();
+    const before = waitThreads("self");
+    const wait = (await readableWait(read))!;
+    expect(wait).not.toBeNull();
+    await waitFor("its thread", () => waitThreads("self") === before + 1);
+    let woke = false;
+    const readable = wait.readable().then(() => (woke = true));
+    await Bun.sleep(200);
+    expect(woke).toBe(false);
+    writeSync(write, "x");
+    await readable;
+    const buffer = new Uint8Array(16);
+    expect(readSync(read, buffer)).toBe(1);
+    closeSync(write);
+    await wait.readable();
+    expect(readSync(read, buffer)).toBe(0);
+    wait.close();
+    await waitFor("its thread to stop", () => waitThreads("self") === before);
+    closeSync(read);
+  });
+
+  test("a process waiting for a pipe stays alive until it is readable", async () => {
+    const { read, write } = fifo();
+    const module = path.resolve(import.meta.dir, "../../src/platform/process/readable-wait.ts");
+    // Nothing else keeps this process alive: its only work is the wait on its fd 3.
+    const script = [
+      `const { readableWait } = await import(${JSON.stringify(module)});`,
+      `const wait = await readableWait(3);`,
+      `await wait.readable();`,
+      `console.log(require("node:fs").readFileSync(3, "utf8"));`,
+      `wait.close();`,
+    ].join(" ");
+    const child = Bun.spawn([process.execPath, "-e", script], { stdio: ["ignore", "pipe", "inherit", read], env: cleanEnv() });
+    closeSync(read);
+    await Bun.sleep(500);
+    writeSync(write, "written late");
+    closeSync(write);
+    expect(await child.exited).toBe(0);
+    expect((await new Response(child.stdout).text()).trim()).toBe("written late");
   });
 
   test("a flood arrives whole and in order", async () => {

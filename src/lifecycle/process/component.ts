@@ -15,7 +15,7 @@ import { groupAlive, terminateGroup, type LaunchedProcess, type LaunchSpec, type
 import { ReadPacing } from "./read-pacing.ts";
 import { sleep } from "../../platform/process/timers.ts";
 
-/** Where a component's output goes: whole, redacted lines. */
+/** Where a component's output goes: whole, redacted lines, good only during the call (OutputStream's chunks). */
 export interface OutputSink {
   stdout(lines: Buffer): void;
   stderr(lines: Buffer): void;

@@ -24,10 +24,12 @@ function terminalAndFileLog(file: LogFile): SupervisorLog {
 /**
  * Runner output on our stdout / stderr, so the terminal shows it live. A stream that failed takes
  * no more (its log file still gets every line): a stream that is no longer writable may keep what it is given.
+ * The lines are copied: a write the terminal cannot take at once keeps them, and they may be a view
+ * of a read buffer that the next read reuses (OutputStream).
  */
 const terminalEcho: OutputSink = {
-  stdout: (lines) => process.stdout.writable && process.stdout.write(lines),
-  stderr: (lines) => process.stderr.writable && process.stderr.write(lines),
+  stdout: (lines) => process.stdout.writable && process.stdout.write(Buffer.from(lines)),
+  stderr: (lines) => process.stderr.writable && process.stderr.write(Buffer.from(lines)),
 };
 
 /** What a foreground start readies while it still waits for the services the runner needs: the first child's pipes. */

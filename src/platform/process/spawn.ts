@@ -7,7 +7,11 @@
 // process.getBuiltinModule, never imported: an import would load it under Bun as well.
 import type { ChildProcess, SpawnSyncReturns } from "node:child_process";
 
-/** A child's output as the parent reads it: a Node `Readable` and a web `ReadableStream` both are. */
+/**
+ * A child's output as the parent reads it: a Node `Readable` and a web `ReadableStream` both are.
+ * A chunk may be a view of memory the stream reads into again (output-pipes.ts): it is good until
+ * the next chunk is asked for, and whoever keeps it longer keeps a copy.
+ */
 export type OutputStream = AsyncIterable<Uint8Array>;
 
 /** Where a child's stdout or stderr goes: nowhere, a pipe we read, or a descriptor of ours (a pipe's write end). */

@@ -1,0 +1,188 @@
+// Waiting for a pipe to have something to read on a thread of its own, so the supervisor can read
+// it with plain non-blocking reads into one buffer of its own (fifo-reader.ts).
+//
+// Why: a runner that floods its output writes more slowly when the process reading the other end
+// pays more for each read. Bun's only way to wait for a pipe on its event loop is its stream, which
+// allocates a fresh buffer for every read and takes none of ours; under it the flood workload's
+// runner spent 1.2-1.6x its CPU time under `| cat > file`, where an epoll loop reading into one
+// reused buffer costs the runner nothing more (bench/RESULTS.md, session 17). A JavaScript Worker
+// could wait instead, but keeps ~8 MiB resident all day; this thread keeps a few KiB.
+//
+// No JavaScript runtime can start a thread that waits in poll(2), so it is written in C and
+// compiled when first needed by the C compiler built into Bun (bun:ffi's `cc`, TinyCC, ~8 ms,
+// once per process). bun:ffi stays out of every other path: loading it costs ~4 MiB resident.
+// Where it cannot be compiled (no bun:ffi, a platform TinyCC does not know), there is no waiter
+// and the caller reads as before.
+import { mkdtempSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { closeQuietly } from "../../lifecycle/control/state-dir.ts";
+
+/** What `ps -L` and /proc/<pid>/task/<tid>/comm call the threads (at most 15 bytes). */
+export const WAIT_THREAD_NAME = "stigmer-wait";
+
+/**
+ * One thread per descriptor, asleep in read(2) on a control pipe until asked to wait: then in
+ * poll(2) until the descriptor is readable (or has no writer left), when it calls back once. It
+ * stops when the control pipe's write end is closed; only then does it close its end. Signals are
+ * blocked on it, so they still reach the event loop's thread and its calls are never interrupted.
+ * No headers: only the declarations it needs, the same on Linux and macOS (64-bit).
+ */
+const SOURCE = String.raw`
+typedef struct { int fd; short events; short revents; } poll_entry;
+extern int poll(poll_entry *entries, unsigned long count, int timeout);
+extern int pthread_create(void **thread, const void *attributes, void *(*run)(void *), void *argument);
+extern int pthread_detach(void *thread);
+extern int pthread_sigmask(int how, const void *set, void *old);
+extern int sigfillset(void *set);
+extern void *pthread_self(void);
+extern long read(int fd, void *buffer, unsigned long size);
+extern int pipe(int fds[2]);
+extern int close(int fd);
+extern void *malloc(unsigned long size);
+extern void free(void *pointer);
+
+#ifdef __APPLE__
+#define SIG_BLOCK 1
+extern int pthread_setname_np(const char *name);
+#define NAME_THIS_THREAD(name) pthread_setname_np(name)
+#else
+#define SIG_BLOCK 0
+extern int pthread_setname_np(void *thread, const char *name);
+#define NAME_THIS_THREAD(name) pthread_setname_np(pthread_self(), name)
+#endif
+#define POLLIN 1
+#define THREAD_NAME "${WAIT_THREAD_NAME}"
+
+typedef void (*on_readable)(int id);
+struct watch { int fd; int control; int id; on_readable readable; };
+
+/* Blocks until the next request: 1, or 0 once the control pipe's write end is closed. */
+static int requested(int control) {
+  char request;
+  for (;;) {
+    long got = read(control, &request, 1);
+    if (got >= 0) return got == 1;
+  }
+}
+
+static void *run(void *argument) {
+  struct watch *watch = argument;
+  unsigned char all[128];
+  sigfillset(all);
+  pthread_sigmask(SIG_BLOCK, all, 0);
+  NAME_THIS_THREAD(THREAD_NAME);
+  while (requested(watch->control)) {
+    poll_entry entries[2] = { { watch->fd, POLLIN, 0 }, { watch->control, POLLIN, 0 } };
+    while (poll(entries, 2, -1) < 0) {}
+    if (entries[1].revents) break;
+    watch->readable(watch->id);
+  }
+  close(watch->control);
+  free(watch);
+  return 0;
+}
+
+/* Starts the thread for fd; returns the control pipe's write end, or -1. */
+int watch_readable(int fd, int id, on_readable readable) {
+  int control[2];
+  if (pipe(control) != 0) return -1;
+  struct watch *watch = malloc(sizeof *watch);
+  void *thread;
+  if (watch) {
+    watch->fd = fd; watch->control = control[0]; watch->id = id; watch->readable = readable;
+    if (pthread_create(&thread, 0, run, watch) == 0) {
+      pthread_detach(thread);
+      return control[1];
+    }
+    free(watch);
+  }
+  close(control[0]);
+  close(control[1]);
+  return -1;
+}
+`;
+
+/** Waits for one descriptor to be readable, as often as asked. */
+export interface ReadableWait {
+  /** Resolves once the descriptor has something to read, or no writer left. One wait at a time. */
+  readable(): Promise<void>;
+  /** Stops the thread. The descriptor stays open: it is the caller's to close, after this. */
+  close(): void;
+}
+
+interface Helper {
+  watch(fd: number, id: number): number;
+}
+
+const REQUEST = new Uint8Array([1]);
+
+/** Resolvers of the waits in progress, by watch id. */
+const waiting = new Map<number, () => void>();
+let nextId = 1;
+/** Compiled on first use, once; null when it cannot be. */
+let helper: Promise<Helper | null> | undefined;
+/**
+ * The thread's call reaches the event loop through bun:ffi's thread-safe callback, which does not
+ * keep the process alive: while anything waits, this timer does (as a stream being read would).
+ */
+let keepAlive: ReturnType<typeof setInterval> | null = null;
+
+/** A wait on `fd` (open, non-blocking, ours), or null where no thread can wait for it. */
+export async function readableWait(fd: number): Promise<ReadableWait | null> {
+  helper ??= compileHelper();
+  const compiled = await helper;
+  if (!compiled) return null;
+  const id = nextId++;
+  const control = compiled.watch(fd, id);
+  if (control < 0) return null;
+  let closed = false;
+  return {
+    readable() {
+      return new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        waiting.set(id, resolve);
+        keepAlive ??= setInterval(() => {}, 2 ** 30);
+        // A pipe of our own, holding at most one byte at a time: this write does not block.
+        writeSync(control, REQUEST);
+      });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      closeQuietly(control);
+      settle(id);
+    },
+  };
+}
+
+function settle(id: number): void {
+  const resolve = waiting.get(id);
+  if (!resolve) return;
+  waiting.delete(id);
+  if (waiting.size === 0 && keepAlive) {
+    clearInterval(keepAlive);
+    keepAlive = null;
+  }
+  resolve();
+}
+
+async function compileHelper(): Promise<Helper | null> {
+  if (!(globalThis as { Bun?: unknown }).Bun || process.platform === "win32") return null;
+  let dir: string | null = null;
+  try {
+    const { cc, JSCallback } = await import("bun:ffi");
+    // TinyCC reads its source from a file: a private directory, gone again at once.
+    dir = mkdtempSync(path.join(tmpdir(), "stigmer-cc-"));
+    const source = path.join(dir, "readable-wait.c");
+    writeFileSync(source, SOURCE, { mode: 0o600 });
+    const library = cc({ source, symbols: { watch_readable: { args: ["i32", "i32", "function"], returns: "i32" } } });
+    // One callback for every thread, for the life of the process: a thread may call it after its wait was closed.
+    const readable = new JSCallback((id: number) => settle(id), { args: ["i32"], returns: "void", threadsafe: true });
+    return { watch: (fd, id) => library.symbols.watch_readable(fd, id, readable.ptr) };
+  } catch {
+    return null;
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
