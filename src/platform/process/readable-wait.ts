@@ -34,10 +34,10 @@ extern int poll(poll_entry *entries, unsigned long count, int timeout);
 extern int pthread_create(void **thread, const void *attributes, void *(*run)(void *), void *argument);
 extern int pthread_detach(void *thread);
 extern int pthread_sigmask(int how, const void *set, void *old);
-extern int sigfillset(void *set);
 extern void *pthread_self(void);
 extern long read(int fd, void *buffer, unsigned long size);
 extern int pipe(int fds[2]);
+extern int fcntl(int fd, int command, ...);
 extern int close(int fd);
 extern void *malloc(unsigned long size);
 extern void free(void *pointer);
@@ -52,6 +52,8 @@ extern int pthread_setname_np(void *thread, const char *name);
 #define NAME_THIS_THREAD(name) pthread_setname_np(pthread_self(), name)
 #endif
 #define POLLIN 1
+#define F_SETFD 2
+#define FD_CLOEXEC 1
 #define THREAD_NAME "${WAIT_THREAD_NAME}"
 
 typedef void (*on_readable)(int id);
@@ -68,8 +70,9 @@ static int requested(int control) {
 
 static void *run(void *argument) {
   struct watch *watch = argument;
+  /* Every bit set: every signal, whatever the size of the platform's sigset_t (at most 128 bytes). */
   unsigned char all[128];
-  sigfillset(all);
+  for (int byte = 0; byte < 128; byte++) all[byte] = 0xff;
   pthread_sigmask(SIG_BLOCK, all, 0);
   NAME_THIS_THREAD(THREAD_NAME);
   while (requested(watch->control)) {
@@ -87,6 +90,10 @@ static void *run(void *argument) {
 int watch_readable(int fd, int id, on_readable readable) {
   int control[2];
   if (pipe(control) != 0) return -1;
+  /* Not for children (Bun's spawn closes what it does not hand over, but not every spawn is Bun's):
+     one that kept the write end would keep the thread from ever seeing it closed. */
+  fcntl(control[0], F_SETFD, FD_CLOEXEC);
+  fcntl(control[1], F_SETFD, FD_CLOEXEC);
   struct watch *watch = malloc(sizeof *watch);
   void *thread;
   if (watch) {
@@ -124,9 +131,10 @@ let nextId = 1;
 let helper: Promise<Helper | null> | undefined;
 /**
  * The thread's call reaches the event loop through bun:ffi's thread-safe callback, which does not
- * keep the process alive: while anything waits, this timer does (as a stream being read would).
+ * keep the process alive: while any wait is open, this timer does (as a stream being read would).
  */
 let keepAlive: ReturnType<typeof setInterval> | null = null;
+let openWaits = 0;
 
 /** A wait on `fd` (open, non-blocking, ours), or null where no thread can wait for it. */
 export async function readableWait(fd: number): Promise<ReadableWait | null> {
@@ -136,13 +144,14 @@ export async function readableWait(fd: number): Promise<ReadableWait | null> {
   const id = nextId++;
   const control = compiled.watch(fd, id);
   if (control < 0) return null;
+  openWaits++;
+  keepAlive ??= setInterval(() => {}, 2 ** 30);
   let closed = false;
   return {
     readable() {
       return new Promise<void>((resolve) => {
         if (closed) return resolve();
         waiting.set(id, resolve);
-        keepAlive ??= setInterval(() => {}, 2 ** 30);
         // A pipe of our own, holding at most one byte at a time: this write does not block.
         writeSync(control, REQUEST);
       });
@@ -152,6 +161,10 @@ export async function readableWait(fd: number): Promise<ReadableWait | null> {
       closed = true;
       closeQuietly(control);
       settle(id);
+      if (--openWaits === 0 && keepAlive) {
+        clearInterval(keepAlive);
+        keepAlive = null;
+      }
     },
   };
 }
@@ -160,10 +173,6 @@ function settle(id: number): void {
   const resolve = waiting.get(id);
   if (!resolve) return;
   waiting.delete(id);
-  if (waiting.size === 0 && keepAlive) {
-    clearInterval(keepAlive);
-    keepAlive = null;
-  }
   resolve();
 }
 
