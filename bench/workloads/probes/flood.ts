@@ -12,15 +12,15 @@
 // pause of 1 ms when a read found less than 4 KiB (as stigmer's reads pause: read-pacing.ts). One does what the
 // target asks of any supervisor, and no more: stigmer's own line assembly, redactor and log file on the enlarged FIFO.
 // One puts `cat` between the runner and the enlarged FIFO, so that the runner writes into a pipe no event loop polls.
-// One looks at the enlarged FIFO with non-blocking reads on the main thread, on a timer, never through epoll; one does
-// the same while output flows, and between bursts waits for an inotify event on the FIFO's name (fs.watch), not a timer,
-// alone and through stigmer's line path.
+// One looks at the enlarged FIFO with non-blocking reads on the main thread, on a timer, never through epoll. One reads it
+// as stigmer's supervisor does: non-blocking reads into one reused buffer once a thread waiting in poll(2) finds it
+// readable (src/platform/process/readable-wait.ts), alone and through stigmer's line path.
 // Two are not Bun (bench/fixtures/epoll-copier.py): Python's epoll on an anonymous pipe of 64 KiB, reading until it is
 // empty, into one reused buffer or into a fresh bytes object per read; they poll alike and differ in what a read costs.
 // Each row also has the runner's own CPU time writing the flood (bench/fixtures/flood.py counts it): the runner, a
 // single thread that does nothing but write, cannot finish its flood in less than that, and it grows with what the
 // reader costs per read (the two Python rows), whether or not the reader polls.
-// 10 runs each (1 with --quick). Then the Bun readers on the enlarged FIFO (the stream and the inotify reader, alone
+// 10 runs each (1 with --quick). Then the Bun readers on the enlarged FIFO (the stream and the thread's reader, alone
 // and through the line path) copy a runner that chats instead (1,000 lines of 100 bytes, 5 ms apart), their CPU time
 // against the stream's: what each way of reading costs most of the day. 3 runs each (1 with --quick).
 // No target: it shows how much of the flood target is Bun's own.
@@ -46,6 +46,7 @@ const COPIER_EXITS: Record<number, string> = {
   2: "mkfifo failed",
   3: "the Python setting F_SETPIPE_SZ to 1 MiB failed (see /proc/sys/fs/pipe-max-size)",
   4: "its log file could not be written",
+  5: "no thread could be started to wait for the FIFO (src/platform/process/readable-wait.ts)",
 };
 
 /**
@@ -75,26 +76,26 @@ const BLOCKING_WORKER = [
  * LineAssembler, redactor and LogFile), "relay" (the stream, the runner's output coming through `| cat`),
  * "blocking" (readSync in a loop on a blocking descriptor: the thread waits in read(2), as cat's does), "worker"
  * (the same in a Worker, chunks posted back), "pacedworker" (the Worker pausing after short reads), "polled"
- * (non-blocking reads on the main thread, on a timer, no epoll), "watched" (the same reads, but between bursts of
- * output an inotify watch on the FIFO's name instead of the timer) or "watchedlines" (that through the line path).
+ * (non-blocking reads on the main thread, on a timer, no epoll), "thread" (the same reads, each once a thread waiting in
+ * poll(2) finds the FIFO readable, as stigmer's supervisor reads) or "threadlines" (that through the line path).
  */
 const COPIER = `import { LineAssembler } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/lines.ts"))};
 import { LogFile } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/logs.ts"))};
 import { createRedactor } from ${JSON.stringify(path.join(ROOT, "src/secrets/redact.ts"))};
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, watch, writeSync } from "node:fs";
+import { readableWait } from ${JSON.stringify(path.join(ROOT, "src/platform/process/readable-wait.ts"))};
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 const [file, python, runner, mode, reader] = process.argv.slice(2);
 const dir = mkdtempSync(file + ".fifo-");
 if (Bun.spawnSync(["mkfifo", "-m", "600", dir + "/pipe"]).exitCode !== 0) process.exit(2);
 const read = openSync(dir + "/pipe", constants.O_RDONLY | constants.O_NONBLOCK);
 const write = openSync(dir + "/pipe", constants.O_WRONLY);
-// inotify watches a name: the "watched" reader keeps it until its copy ends.
-if (!reader.startsWith("watched")) rmSync(dir, { recursive: true });
+rmSync(dir, { recursive: true });
 if (mode === "enlarge") {
   const set = Bun.spawnSync([python, "-I", "-S", "-c", "import fcntl; fcntl.fcntl(3, fcntl.F_SETPIPE_SZ, 1 << 20)"], { stdio: ["ignore", "ignore", "ignore", read] });
   if (set.exitCode !== 0) process.exit(3);
 }
 // The "lines" readers write through stigmer's LineAssembler, redactor and LogFile, which opens the file itself.
-const throughLines = reader === "lines" || reader === "watchedlines";
+const throughLines = reader === "lines" || reader === "threadlines";
 const out = throughLines ? -1 : openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
 const log = throughLines ? new LogFile(file, (problem) => { console.error(problem); process.exit(4); }, { maxBytes: 2 ** 40, files: 1 }) : null;
 const assembler = throughLines ? new LineAssembler(createRedactor([process.env.STIGMER_LLM_API_KEY])) : null;
@@ -145,45 +146,24 @@ if (reader === "blocking") {
       await Bun.sleep(waitMs);
     }
   })();
-} else if (reader === "watched" || reader === "watchedlines") {
-  const fd = reopened(constants.O_NONBLOCK);
-  const buffer = new Uint8Array(1 << 20);
-  let ended = false;
-  let watcher = null;
-  let waitMs = 1;
-  const drain = () => {
-    let total = 0;
+} else if (reader === "thread" || reader === "threadlines") {
+  (async () => {
+    const fd = reopened(constants.O_NONBLOCK);
+    const wait = await readableWait(fd);
+    if (!wait) process.exit(5);
+    const buffer = new Uint8Array(1 << 20);
+    // After a read that filled the buffer, more is waiting: read again without asking the thread.
+    let full = false;
     for (;;) {
+      if (!full) await wait.readable();
       const bytes = readNow(fd, buffer);
-      if (bytes < 0) return total;
-      if (bytes === 0) { ended = true; return total; }
-      writeAll(buffer, bytes);
-      total += bytes;
-      if (bytes < buffer.length) return total;
+      if (bytes === 0) break;
+      full = bytes === buffer.length;
+      if (bytes > 0) writeAll(buffer, bytes);
     }
-  };
-  const unwatch = () => { watcher?.close(); watcher = null; };
-  const finish = () => { unwatch(); endLines(); rmSync(dir, { recursive: true, force: true }); };
-  // A quarter of the pipe or more: again at once; less: 1 ms; none: twice as long each time, then the watch again.
-  const look = () => {
-    const bytes = drain();
-    if (ended) return finish();
-    if (bytes >= 256 * 1024) return void setTimeout(look, 0);
-    if (bytes > 0) waitMs = 1;
-    else if (waitMs >= 8) return quiet();
-    else waitMs *= 2;
-    setTimeout(look, waitMs);
-  };
-  const quiet = () => {
-    watcher = watch(dir + "/pipe", () => { if (!watcher) return; unwatch(); waitMs = 1; look(); });
-    // What was written before the watch was in place raised no event.
-    const bytes = drain();
-    if (ended) return finish();
-    if (bytes > 0) { unwatch(); waitMs = 1; setTimeout(look, 1); }
-  };
-  // The runner's end closes the pipe, which raises no inotify event: its exit is the sign to read the rest.
-  child.exited.then(() => { while (!ended) drain(); finish(); });
-  quiet();
+    wait.close();
+    endLines();
+  })();
 } else if (reader === "worker" || reader === "pacedworker") {
   const worker = new Worker(URL.createObjectURL(new Blob([${JSON.stringify(BLOCKING_WORKER)}])));
   worker.onmessage = (event) => (event.data === null ? worker.terminate() : writeAll(event.data, event.data.byteLength));
@@ -201,7 +181,7 @@ interface BunCopier {
   runtime: "bun";
   name: string;
   mode: "plain" | "enlarge";
-  reader: "stream" | "lines" | "relay" | "blocking" | "worker" | "pacedworker" | "polled" | "watched" | "watchedlines";
+  reader: "stream" | "lines" | "relay" | "blocking" | "worker" | "pacedworker" | "polled" | "thread" | "threadlines";
   env: Record<string, string>;
 }
 
@@ -233,20 +213,20 @@ const COPIERS: Copier[] = [
   enlarged("the same reads in a Worker (a thread that may block), each chunk posted to the main thread, which writes it", "worker"),
   enlarged("the same, the Worker pausing 1 ms after a read under 4 KiB", "pacedworker"),
   enlarged("the enlarged FIFO looked at by non-blocking readSync into 1 MiB on the main thread: again at once after 256 KiB or more, 1 ms after less, up to 100 ms apart while empty (no epoll)", "polled"),
-  enlarged("the enlarged FIFO watched by fs.watch (inotify) while it is quiet, no epoll: once it changes, non-blocking readSync into one reused 1 MiB buffer on a timer (again at once after 256 KiB, 1 ms after less), back to the watch after 15 ms without output", "watched"),
+  enlarged("the enlarged FIFO read by non-blocking readSync into one reused 1 MiB buffer once a thread waiting in poll(2) finds it readable (src/platform/process/readable-wait.ts), again at once after a read that filled it: as stigmer's supervisor reads", "thread"),
   enlarged("the enlarged FIFO's stream, the runner's output coming through `| cat` (a pipe no event loop polls)", "relay"),
   enlarged("the enlarged FIFO's stream through stigmer's own LineAssembler, redactor and LogFile: what the target asks of any supervisor", "lines"),
-  enlarged("the inotify-watched reader above through stigmer's LineAssembler, redactor and LogFile: what stigmer would do reading that way", "watchedlines"),
+  enlarged("the thread's reader above through stigmer's LineAssembler, redactor and LogFile: what stigmer does with its runner's output, and no more", "threadlines"),
   { runtime: "python", name: "not Bun: Python's epoll on an anonymous pipe of 64 KiB, non-blocking reads into one reused 1 MiB buffer until it is empty", buffer: "reused" },
   { runtime: "python", name: "the same epoll loop, each read into a fresh bytes object of up to 1 MiB", buffer: "fresh" },
 ];
 
-/** The readers a chatty runner is shown through: the stream first (the others are compared with it), then the inotify reader. */
+/** The readers a chatty runner is shown through: the stream first (the others are compared with it), then the thread's reader. */
 const CHATTY_COPIERS: BunCopier[] = [
   enlarged("Bun.file(fd).stream() → writeSync, on the enlarged FIFO, with the supervisor's engine settings", "stream"),
   enlarged("the same stream through stigmer's LineAssembler, redactor and LogFile", "lines"),
-  enlarged("the inotify-watched reader (readSync into one reused 1 MiB buffer; a watch between bursts)", "watched"),
-  enlarged("the same through stigmer's LineAssembler, redactor and LogFile", "watchedlines"),
+  enlarged("the thread's reader (readSync into one reused 1 MiB buffer once a thread finds the FIFO readable)", "thread"),
+  enlarged("the same through stigmer's LineAssembler, redactor and LogFile", "threadlines"),
 ];
 const CHATTY_RUNS = { full: 3, quick: 1 };
 
@@ -283,7 +263,7 @@ async function copierTrial(binary: string, python: string, baseEnv: Record<strin
   const shape = { BENCH_FLOOD_LINES: String(output.lines), BENCH_FLOOD_LINE_BYTES: String(output.lineBytes), BENCH_FLOOD_EVERY_MS: String(output.everyMs) };
   const env = unsupervisedFloodEnv({ baseEnv }, dir, { ...(copier.runtime === "bun" ? copier.env : {}), ...shape });
   const what = `probe copier (${copier.name})`;
-  const redacted = copier.runtime === "bun" && (copier.reader === "lines" || copier.reader === "watchedlines");
+  const redacted = copier.runtime === "bun" && (copier.reader === "lines" || copier.reader === "threadlines");
   const flood = { ...(redacted ? REDACTED_FLOOD : UNREDACTED_FLOOD), lines: output.lines, lineBytes: output.lineBytes };
   const started =
     copier.runtime === "bun"

@@ -7,8 +7,7 @@
 // dropped from the page cache before it starts, as stigmer's is for the idle rows of the main run; the bare program
 // runs a second time with its binary read whole into the page cache first, to show what that state adds. Four read a
 // FIFO that stays open: on the main thread's stream, in a Worker waiting in read(2) (what that thread keeps resident),
-// on a timer, and when an inotify watch on its name says it changed; and one arms and closes that watch 20,000 times. A
-// probe may read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor
+// on a timer, and once a thread compiled by Bun's cc finds it readable, as stigmer's supervisor reads it. A probe may read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor
 // is. No target.
 import path from "node:path";
 import { compileProgram } from "../../harness/compile.ts";
@@ -53,10 +52,10 @@ const NODE_CONNECT = `import { connect } from "node:net";
 setInterval(() => { const socket = connect({ host: "127.0.0.1", port: 1 }); socket.on("error", () => socket.destroy()); }, 5000);`;
 const BUN_CONNECT = `setInterval(() => { Bun.connect({ hostname: "127.0.0.1", port: 1, socket: { data() {}, connectError() {} } }).catch(() => {}); }, 5000);`;
 
-// A FIFO with its write end held open (no output comes, and no end): read on the main thread as stigmer's supervisor
-// reads its runner's output, by a Worker waiting in read(2), looked at with non-blocking reads on the main thread,
-// twice as long apart each time it is found empty, up to 100 ms, or read when an inotify watch says it changed: three
-// ways to read a flood without the event loop's epoll (the flood probes).
+// A FIFO with its write end held open (no output comes, and no end): read on the main thread's stream, by a Worker
+// waiting in read(2), looked at with non-blocking reads on the main thread, twice as long apart each time it is found
+// empty, up to 100 ms, or read once a thread of stigmer's finds it readable: the ways to read a flood the flood probes
+// compare, and what each costs at rest.
 const IDLE_FIFO = `import { constants, openSync, readSync } from "node:fs";
 const fifo = SCRATCH + "/fifo-" + process.pid;
 if (Bun.spawnSync(["mkfifo", "-m", "600", fifo]).exitCode !== 0) process.exit(2);
@@ -78,19 +77,14 @@ const look = () => {
   setTimeout(look, waitMs);
 };
 look();`;
-// inotify tells of each write to the FIFO's name (the runner's writes while the supervisor waits): no timer, no epoll.
-const FIFO_WATCHED = `${IDLE_FIFO}
-import { watch } from "node:fs";
-const buffer = new Uint8Array(1 << 20);
-watch(fifo, () => { try { readSync(read, buffer, 0, buffer.length, null); } catch (error) { if (error.code !== "EAGAIN") throw error; } });
-${KEEP_ALIVE}`;
-// A reader that closes its watch while output flows and arms a new one at each quiet spell does this once per spell:
-// 20,000 spells, a runner that prints a line every 4 s or so for a day.
-const WATCH_CYCLES = 20_000;
-const FIFO_WATCH_CYCLED = `${IDLE_FIFO}
-import { watch } from "node:fs";
-for (let spell = 0; spell < ${WATCH_CYCLES}; spell++) watch(fifo, { persistent: false }, () => {}).close();
-${KEEP_ALIVE}`;
+// A thread of stigmer's waits in poll(2) until the FIFO is readable (src/platform/process/readable-wait.ts, compiled by
+// Bun's cc): what that C compiler, bun:ffi and the thread keep resident.
+const FIFO_THREAD = `${IDLE_FIFO}
+import { readableWait } from ${JSON.stringify(path.join(ROOT, "src", "platform", "process", "readable-wait.ts"))};
+const wait = await readableWait(read);
+if (!wait) process.exit(3);
+const buffer = new Uint8Array(1 << 16);
+for (;;) { await wait.readable(); try { readSync(read, buffer, 0, buffer.length, null); } catch (error) { if (error.code !== "EAGAIN") throw error; } }`;
 
 // What the supervisor's own code uses of Node's API, each used once: the files under STIGMER_HOME, paths, the user's
 // temporary directory (its timers are the globals: src/platform/process/timers.ts). Bun builds these modules on first
@@ -122,14 +116,15 @@ function grpcHealth(grpcModule: string, channel: "one" | "new each time"): strin
 // (a key and the runner's environment) read from stdin as the supervisor reads it; its own log; a Unix socket that
 // answers the status request the harness sends once; the state file written whole and renamed, before and
 // after the runner starts; an orphan guard (`sh` reading the runner's pid from a stdin pipe); a FIFO pair by mkfifo
-// for the runner's output, read with Bun.file(fd).stream(), each read's whole lines logged (what follows its last
-// newline is dropped, not carried over) with the key's first occurrence redacted, the ready line matched, a 1 ms
+// for the runner's output, each read once a thread of stigmer's finds it readable (src/platform/process/readable-wait.ts)
+// into the buffer that read the plan, its whole lines logged (what follows its last newline is dropped, not carried over) with the key's first occurrence redacted, the ready line matched, a 1 ms
 // pause after every read (stigmer's only after short ones); a spare FIFO made in the background; the signal handlers;
 // a TCP look at a closed port every 5 s. Run with the same engine settings: what stigmer's code organisation adds at
 // rest is the difference to its no-daemon idle row of the main run. Unlike stigmer's, its children stay in its
 // process group, so that ending the probe's group ends them too.
 const FLAT_SUPERVISOR = `import { closeSync, constants, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
+import { readableWait } from ${JSON.stringify(path.join(ROOT, "src", "platform", "process", "readable-wait.ts"))};
 const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
 const chunks = [];
 const buffer = Buffer.allocUnsafe(65536);
@@ -179,8 +174,13 @@ const runnerLog = openSync(path.join(home, "runner.log"), APPEND, 0o600);
 const key = Buffer.from(plan.key);
 const READY = /Worker ready, polling for tasks\\.\\.\\./;
 for (const [read] of ends) void (async () => {
-  for await (const chunk of Bun.file(read).stream()) {
-    let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const wait = await readableWait(read);
+  for (;;) {
+    await wait.readable();
+    let length;
+    try { length = readSync(read, buffer, 0, buffer.length, null); } catch (error) { if (error.code === "EAGAIN") continue; throw error; }
+    if (length === 0) break;
+    let bytes = buffer.subarray(0, length);
     const at = bytes.indexOf(key);
     if (at >= 0) bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from("[REDACTED]"), bytes.subarray(at + key.length)]);
     writeSync(runnerLog, bytes.subarray(0, bytes.lastIndexOf(10) + 1));
@@ -225,11 +225,10 @@ function probes(dir: string): Probe[] {
       source: `import * as supervisorModules from ${JSON.stringify(path.join(ROOT, "src", "lifecycle", "supervisor", "background.ts"))};\nglobalThis.loaded = supervisorModules;\n${FLAT_SUPERVISOR}`,
       ...flatRun,
     },
-    { name: "a FIFO made by mkfifo (Bun.spawnSync), its write end held open, read by Bun.file(fd).stream() on the main thread, as stigmer's supervisor reads its runner's output", source: `${FIFO_ON_MAIN_THREAD}\n${KEEP_ALIVE}` },
+    { name: "a FIFO made by mkfifo (Bun.spawnSync), its write end held open, read by Bun.file(fd).stream() on the main thread, as stigmer's supervisor reads its runner's output where no thread can wait for it", source: `${FIFO_ON_MAIN_THREAD}\n${KEEP_ALIVE}` },
     { name: "the same FIFO read by a Worker whose thread waits in read(2) (how a supervisor could read a flood at cat's pace: see the flood probes)", source: `${FIFO_IN_A_WORKER}\n${KEEP_ALIVE}` },
     { name: "the same FIFO looked at by non-blocking reads on the main thread, at most 100 ms apart while it stays empty (no epoll: see the flood probes)", source: FIFO_POLLED },
-    { name: "the same FIFO watched by fs.watch (inotify on its name), read only when it changes (no timer, no epoll: see the flood probes)", source: FIFO_WATCHED },
-    { name: `the same FIFO's watch armed and closed ${WATCH_CYCLES.toLocaleString("en-US")} times, then idle: what a reader that drops its watch during each burst of output would keep after a day of them`, source: FIFO_WATCH_CYCLED },
+    { name: "the same FIFO read once a thread waiting in poll(2) finds it readable, as stigmer's supervisor reads its runner's output (src/platform/process/readable-wait.ts, compiled by Bun's cc)", source: FIFO_THREAD },
     { name: "daemon check (a): Bun.connect to the serving daemon's port every 5 s, closed at once", source: TCP_TO_DAEMON },
     { name: "daemon check (b): grpc-js Health/Check every 5 s, one long-lived channel", source: grpcHealth(grpc, "one") },
     { name: "daemon check (c): grpc-js Health/Check every 5 s, a new channel each time, closed after", source: grpcHealth(grpc, "new each time") },
