@@ -54,7 +54,9 @@ class FifoSupply {
     if (this.broken) return null;
     const pair = this.spare ?? this.makeNow();
     this.spare = null;
-    if (pair) this.prepareNext();
+    // Once the child this pair is for has been spawned (synchronously, by our caller): spawning
+    // mkfifo first held that spawn back by its own (the parent waits for the exec).
+    if (pair) queueMicrotask(() => this.prepareNext());
     return pair;
   }
 
