@@ -82,7 +82,7 @@ const BLOCKING_WORKER = [
 const COPIER = `import { LineAssembler } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/lines.ts"))};
 import { LogFile } from ${JSON.stringify(path.join(ROOT, "src/lifecycle/process/logs.ts"))};
 import { createRedactor } from ${JSON.stringify(path.join(ROOT, "src/secrets/redact.ts"))};
-import { readableWait } from ${JSON.stringify(path.join(ROOT, "src/platform/process/readable-wait.ts"))};
+import { readableWait, readWhenReadable } from ${JSON.stringify(path.join(ROOT, "src/platform/process/readable-wait.ts"))};
 import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 const [file, python, runner, mode, reader] = process.argv.slice(2);
 const dir = mkdtempSync(file + ".fifo-");
@@ -151,16 +151,7 @@ if (reader === "blocking") {
     const fd = reopened(constants.O_NONBLOCK);
     const wait = await readableWait(fd);
     if (!wait) process.exit(5);
-    const buffer = new Uint8Array(1 << 20);
-    // After a read that filled the buffer, more is waiting: read again without asking the thread.
-    let full = false;
-    for (;;) {
-      if (!full) await wait.readable();
-      const bytes = readNow(fd, buffer);
-      if (bytes === 0) break;
-      full = bytes === buffer.length;
-      if (bytes > 0) writeAll(buffer, bytes);
-    }
+    for await (const chunk of readWhenReadable(fd, wait)) writeAll(chunk, chunk.byteLength);
     wait.close();
     endLines();
   })();
@@ -213,7 +204,7 @@ const COPIERS: Copier[] = [
   enlarged("the same reads in a Worker (a thread that may block), each chunk posted to the main thread, which writes it", "worker"),
   enlarged("the same, the Worker pausing 1 ms after a read under 4 KiB", "pacedworker"),
   enlarged("the enlarged FIFO looked at by non-blocking readSync into 1 MiB on the main thread: again at once after 256 KiB or more, 1 ms after less, up to 100 ms apart while empty (no epoll)", "polled"),
-  enlarged("the enlarged FIFO read by non-blocking readSync into one reused 1 MiB buffer once a thread waiting in poll(2) finds it readable (src/platform/process/readable-wait.ts), again at once after a read that filled it: as stigmer's supervisor reads", "thread"),
+  enlarged("the enlarged FIFO read as stigmer's supervisor reads it (src/platform/process/readable-wait.ts): non-blocking readSync into a reused buffer (64 KiB, then 1 MiB once a read fills it) once a thread waiting in poll(2) finds it readable, again at once after a read that filled it", "thread"),
   enlarged("the enlarged FIFO's stream, the runner's output coming through `| cat` (a pipe no event loop polls)", "relay"),
   enlarged("the enlarged FIFO's stream through stigmer's own LineAssembler, redactor and LogFile: what the target asks of any supervisor", "lines"),
   enlarged("the thread's reader above through stigmer's LineAssembler, redactor and LogFile: what stigmer does with its runner's output, and no more", "threadlines"),
@@ -225,7 +216,7 @@ const COPIERS: Copier[] = [
 const CHATTY_COPIERS: BunCopier[] = [
   enlarged("Bun.file(fd).stream() → writeSync, on the enlarged FIFO, with the supervisor's engine settings", "stream"),
   enlarged("the same stream through stigmer's LineAssembler, redactor and LogFile", "lines"),
-  enlarged("the thread's reader (readSync into one reused 1 MiB buffer once a thread finds the FIFO readable)", "thread"),
+  enlarged("the thread's reader (readSync into a reused buffer once a thread finds the FIFO readable, as stigmer reads)", "thread"),
   enlarged("the same through stigmer's LineAssembler, redactor and LogFile", "threadlines"),
 ];
 const CHATTY_RUNS = { full: 3, quick: 1 };

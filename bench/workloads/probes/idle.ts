@@ -80,11 +80,10 @@ look();`;
 // A thread of stigmer's waits in poll(2) until the FIFO is readable (src/platform/process/readable-wait.ts, compiled by
 // Bun's cc): what that C compiler, bun:ffi and the thread keep resident.
 const FIFO_THREAD = `${IDLE_FIFO}
-import { readableWait } from ${JSON.stringify(path.join(ROOT, "src", "platform", "process", "readable-wait.ts"))};
+import { readableWait, readWhenReadable } from ${JSON.stringify(path.join(ROOT, "src", "platform", "process", "readable-wait.ts"))};
 const wait = await readableWait(read);
 if (!wait) process.exit(3);
-const buffer = new Uint8Array(1 << 16);
-for (;;) { await wait.readable(); try { readSync(read, buffer, 0, buffer.length, null); } catch (error) { if (error.code !== "EAGAIN") throw error; } }`;
+for await (const _ of readWhenReadable(read, wait)) {}`;
 
 // What the supervisor's own code uses of Node's API, each used once: the files under STIGMER_HOME, paths, the user's
 // temporary directory (its timers are the globals: src/platform/process/timers.ts). Bun builds these modules on first

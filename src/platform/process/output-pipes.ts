@@ -1,9 +1,9 @@
-import { constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { constants, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { closeQuietly } from "../../lifecycle/control/state-dir.ts";
 import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY, raisePipeCapacity } from "./pipe-capacity.ts";
-import { readableWait, type ReadableWait } from "./readable-wait.ts";
+import { readableWait, readWhenReadable } from "./readable-wait.ts";
 import { runToEnd, startChild, type OutputStream } from "./spawn.ts";
 
 /** A child's stdout and stderr as real pipes: the ends to hand to `spawn`, and the streams to read. */
@@ -149,37 +149,6 @@ async function* readPipe(read: (fd: number) => BunFile, fd: number, closed: () =
     wait?.close();
     closeQuietly(fd);
     closed();
-  }
-}
-
-/** The first read buffer's size; one that a read fills is replaced by one of PIPE_CAPACITY (a flood). */
-const FIRST_READ_BYTES = 64 * 1024;
-
-/**
- * Non-blocking reads into a buffer of ours, reused: each chunk is a view of it, good until the next
- * is asked for. A thread waits for the pipe to be readable (readable-wait.ts), except after a read
- * that filled the buffer, when more is most likely waiting.
- */
-async function* readWhenReadable(fd: number, wait: ReadableWait): AsyncGenerator<Uint8Array> {
-  let buffer = new Uint8Array(FIRST_READ_BYTES);
-  let full = false;
-  for (;;) {
-    if (!full) await wait.readable();
-    const bytes = readNow(fd, buffer);
-    if (bytes === 0) return;
-    full = bytes === buffer.length;
-    if (bytes > 0) yield buffer.subarray(0, bytes);
-    if (full && buffer.length < PIPE_CAPACITY) buffer = new Uint8Array(PIPE_CAPACITY);
-  }
-}
-
-/** One read: its bytes, 0 at the end (no writer left), -1 when there is nothing to read yet. */
-function readNow(fd: number, buffer: Uint8Array): number {
-  try {
-    return readSync(fd, buffer, 0, buffer.length, null);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EAGAIN") return -1;
-    throw error;
   }
 }
 

@@ -1,5 +1,5 @@
 // Waiting for a pipe to have something to read on a thread of its own, so the supervisor can read
-// it with plain non-blocking reads into one buffer of its own (output-pipes.ts).
+// it with plain non-blocking reads into one buffer of its own (readWhenReadable, below).
 //
 // Why: a runner that floods its output writes more slowly when the process reading the other end
 // pays more for each read. Bun's only way to wait for a pipe on its event loop is its stream, which
@@ -20,10 +20,11 @@
 // epoll set costs a runner that prints a line every 5 ms less, though: 100-130 ms of CPU over
 // 1,000 lines against 115-160 ms, where Bun's stream takes 55-85 ms. This way each line wakes the
 // thread twice (the event loop's request, then the pipe) and the event loop once.
-import { mkdtempSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { mkdtempSync, readSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { closeQuietly } from "../../lifecycle/control/state-dir.ts";
+import { PIPE_CAPACITY } from "./pipe-capacity.ts";
 
 /** What `ps -L` and /proc/<pid>/task/<tid>/comm call the threads (at most 15 bytes). */
 export const WAIT_THREAD_NAME = "stigmer-wait";
@@ -48,8 +49,8 @@ extern int fcntl(int fd, int command, ...);
 extern int close(int fd);
 extern void *malloc(unsigned long size);
 extern void free(void *pointer);
-
 extern int pthread_setname_np(void *thread, const char *name);
+
 #define SIG_BLOCK 0
 #define POLLIN 1
 #define F_SETFD 2
@@ -193,5 +194,36 @@ async function compileHelper(): Promise<Helper | null> {
     return null;
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The first read buffer's size; one that a read fills is replaced by one of PIPE_CAPACITY (a flood). */
+const FIRST_READ_BYTES = 64 * 1024;
+
+/**
+ * Non-blocking reads of `fd` into a buffer of ours, reused: each chunk is a view of it, good until
+ * the next is asked for. `wait` says when the pipe is readable, except after a read that filled the
+ * buffer, when more is most likely waiting. Ends when no writer is left; `fd` stays open.
+ */
+export async function* readWhenReadable(fd: number, wait: ReadableWait): AsyncGenerator<Uint8Array> {
+  let buffer = new Uint8Array(FIRST_READ_BYTES);
+  let full = false;
+  for (;;) {
+    if (!full) await wait.readable();
+    const bytes = readNow(fd, buffer);
+    if (bytes === 0) return;
+    full = bytes === buffer.length;
+    if (bytes > 0) yield buffer.subarray(0, bytes);
+    if (full && buffer.length < PIPE_CAPACITY) buffer = new Uint8Array(PIPE_CAPACITY);
+  }
+}
+
+/** One read: its bytes, 0 at the end (no writer left), -1 when there is nothing to read yet. */
+function readNow(fd: number, buffer: Uint8Array): number {
+  try {
+    return readSync(fd, buffer, 0, buffer.length, null);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EAGAIN") return -1;
+    throw error;
   }
 }
