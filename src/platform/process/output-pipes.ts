@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { closeQuietly } from "../../lifecycle/control/state-dir.ts";
 import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY, raisePipeCapacity } from "./pipe-capacity.ts";
-import { readableWait, readWhenReadable } from "./readable-wait.ts";
+import { readableWait, readWhenReadable, type ReadableWait } from "./readable-wait.ts";
 import { runToEnd, startChild, type OutputStream } from "./spawn.ts";
 
 /** A child's stdout and stderr as real pipes: the ends to hand to `spawn`, and the streams to read. */
@@ -142,8 +142,9 @@ function removeQuietly(dir: string): void {
 
 /** Reads a pipe until every writer has closed it, then closes our end and says so. */
 async function* readPipe(read: (fd: number) => BunFile, fd: number, closed: () => void): AsyncGenerator<Uint8Array> {
-  const wait = await readableWait(fd);
+  let wait: ReadableWait | null = null;
   try {
+    wait = await readableWait(fd);
     yield* wait ? readWhenReadable(fd, wait) : read(fd).stream();
   } finally {
     wait?.close();

@@ -16,10 +16,9 @@
 //
 // poll(2), not one epoll set for every pipe: a pipe in an epoll set has each of its writer's
 // writes run the set's wake-up, and even added only while a wait is open and removed at its call,
-// the flood took 1.10-1.12x its floor against 1.02-1.04x this way (12 floods each, in turns). An
-// epoll set costs a runner that prints a line every 5 ms less, though: 100-130 ms of CPU over
-// 1,000 lines against 115-160 ms, where Bun's stream takes 55-85 ms. This way each line wakes the
-// thread twice (the event loop's request, then the pipe) and the event loop once.
+// the flood took 1.10-1.12x its floor against 1.02-1.04x this way (12 floods each, in turns). The
+// thread tells the event loop through a pipe of its own, which Bun's stream reads: that pipe is in
+// the event loop's epoll set, but only the thread writes to it, once per wait.
 import { mkdtempSync, readSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -31,10 +30,13 @@ export const WAIT_THREAD_NAME = "stigmer-wait";
 
 /**
  * One thread per descriptor, asleep in read(2) on a control pipe until asked to wait: then in
- * poll(2) until the descriptor is readable (or has no writer left), when it calls back once. It
- * stops when the control pipe's write end is closed; only then does it close its end. Signals are
- * blocked on it, so they still reach the event loop's thread and its calls are never interrupted.
- * No headers: only the declarations it needs.
+ * poll(2) until the descriptor is readable (or has no writer left), when it writes one byte to its
+ * reply pipe, which the event loop reads with Bun's stream. It stops when the control pipe's write
+ * end is closed (or on any error), closing its ends, so the reply stream ends too. Not bun:ffi's
+ * thread-safe JSCallback: Bun has a history of heap corruption when a thread not its own calls one
+ * (oven-sh/bun#28113, #33840, #41857), and a supervisor that runs all day must not crash. Signals
+ * are blocked on the thread, so they reach the event loop's and its calls are never interrupted.
+ * No headers: only the declarations it needs (glibc, 64-bit).
  */
 const SOURCE = String.raw`
 typedef struct { int fd; short events; short revents; } poll_entry;
@@ -43,31 +45,20 @@ extern int pthread_create(void **thread, const void *attributes, void *(*run)(vo
 extern int pthread_detach(void *thread);
 extern int pthread_sigmask(int how, const void *set, void *old);
 extern void *pthread_self(void);
+extern int pthread_setname_np(void *thread, const char *name);
 extern long read(int fd, void *buffer, unsigned long size);
-extern int pipe(int fds[2]);
-extern int fcntl(int fd, int command, ...);
+extern long write(int fd, const void *buffer, unsigned long size);
+extern int pipe2(int fds[2], int flags);
 extern int close(int fd);
 extern void *malloc(unsigned long size);
 extern void free(void *pointer);
-extern int pthread_setname_np(void *thread, const char *name);
 
 #define SIG_BLOCK 0
 #define POLLIN 1
-#define F_SETFD 2
-#define FD_CLOEXEC 1
+#define O_CLOEXEC 02000000
 #define THREAD_NAME "${WAIT_THREAD_NAME}"
 
-typedef void (*on_readable)(int id);
-struct watch { int fd; int control; int id; on_readable readable; };
-
-/* Blocks until the next request: 1, or 0 once the control pipe's write end is closed. */
-static int requested(int control) {
-  char request;
-  for (;;) {
-    long got = read(control, &request, 1);
-    if (got >= 0) return got == 1;
-  }
-}
+struct watch { int fd; int control; int reply; };
 
 static void *run(void *argument) {
   struct watch *watch = argument;
@@ -76,120 +67,125 @@ static void *run(void *argument) {
   for (int byte = 0; byte < 128; byte++) all[byte] = 0xff;
   pthread_sigmask(SIG_BLOCK, all, 0);
   pthread_setname_np(pthread_self(), THREAD_NAME);
-  while (requested(watch->control)) {
+  char request;
+  /* One byte asks for one wait; the end of the control pipe, or an error, stops the thread. */
+  while (read(watch->control, &request, 1) == 1) {
     poll_entry entries[2] = { { watch->fd, POLLIN, 0 }, { watch->control, POLLIN, 0 } };
-    while (poll(entries, 2, -1) < 0) {}
-    if (entries[1].revents) break;
-    watch->readable(watch->id);
+    if (poll(entries, 2, -1) < 0 || entries[1].revents) break;
+    if (write(watch->reply, "r", 1) != 1) break;
   }
   close(watch->control);
+  close(watch->reply);
   free(watch);
   return 0;
 }
 
-/* Starts the thread for fd; returns the control pipe's write end, or -1. */
-int watch_readable(int fd, int id, on_readable readable) {
-  int control[2];
-  if (pipe(control) != 0) return -1;
-  /* Not for children (Bun's spawn closes what it does not hand over, but not every spawn is Bun's):
-     one that kept the write end would keep the thread from ever seeing it closed. */
-  fcntl(control[0], F_SETFD, FD_CLOEXEC);
-  fcntl(control[1], F_SETFD, FD_CLOEXEC);
+/* Starts the thread for fd: ends[0] is then the control pipe's write end, ends[1] the reply pipe's read end. 0, or -1. */
+int watch_readable(int fd, int *ends) {
+  int control[2], reply[2];
+  /* Close-on-exec: a child that kept the control pipe's write end would keep the thread from stopping. */
+  if (pipe2(control, O_CLOEXEC) != 0) return -1;
+  if (pipe2(reply, O_CLOEXEC) != 0) {
+    close(control[0]);
+    close(control[1]);
+    return -1;
+  }
   struct watch *watch = malloc(sizeof *watch);
   void *thread;
   if (watch) {
-    watch->fd = fd; watch->control = control[0]; watch->id = id; watch->readable = readable;
+    watch->fd = fd; watch->control = control[0]; watch->reply = reply[1];
     if (pthread_create(&thread, 0, run, watch) == 0) {
       pthread_detach(thread);
-      return control[1];
+      ends[0] = control[1];
+      ends[1] = reply[0];
+      return 0;
     }
     free(watch);
   }
   close(control[0]);
   close(control[1]);
+  close(reply[0]);
+  close(reply[1]);
   return -1;
 }
 `;
 
 /** Waits for one descriptor to be readable, as often as asked. */
 export interface ReadableWait {
-  /** Resolves once the descriptor has something to read, or no writer left. One wait at a time. */
+  /** Resolves once the descriptor has something to read, or no writer left (or the wait is closed). One wait at a time. */
   readable(): Promise<void>;
   /** Stops the thread. The descriptor stays open: it is the caller's to close, after this. */
   close(): void;
 }
 
-interface Helper {
-  watch(fd: number, id: number): number;
-}
+type Watch = (fd: number, ends: Int32Array) => number;
+type BunFiles = { file(fd: number): { stream(): ReadableStream<Uint8Array> } };
 
 const REQUEST = new Uint8Array([1]);
 
-/** Resolvers of the waits in progress, by watch id. */
-const waiting = new Map<number, () => void>();
-let nextId = 1;
 /** Compiled on first use, once; null when it cannot be. */
-let helper: Promise<Helper | null> | undefined;
-/**
- * The thread's call reaches the event loop through bun:ffi's thread-safe callback, which does not
- * keep the process alive: while any wait is open, this timer does (as a stream being read would).
- */
-let keepAlive: ReturnType<typeof setInterval> | null = null;
-let openWaits = 0;
+let helper: Promise<Watch | null> | undefined;
 
 /** A wait on `fd` (open, non-blocking, ours), or null where no thread can wait for it. */
 export async function readableWait(fd: number): Promise<ReadableWait | null> {
   helper ??= compileHelper();
-  const compiled = await helper;
-  if (!compiled) return null;
-  const id = nextId++;
-  const control = compiled.watch(fd, id);
-  if (control < 0) return null;
-  openWaits++;
-  keepAlive ??= setInterval(() => {}, 2 ** 30);
+  const watch = await helper;
+  const bun = (globalThis as { Bun?: BunFiles }).Bun;
+  if (!watch || !bun) return null;
+  const ends = new Int32Array(2);
+  if (watch(fd, ends) !== 0) return null;
+  const [control, reply] = [ends[0]!, ends[1]!];
+  // Our own pipe, in the event loop's epoll set where the runner's is not: the thread's one byte per wait.
+  const replies = bun.file(reply).stream().getReader();
   let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    closeQuietly(control);
+  };
+  /** Who waits now; each reply byte, and the end, lets them go. */
+  let waiter: (() => void) | null = null;
+  const letGo = () => {
+    const waiting = waiter;
+    waiter = null;
+    waiting?.();
+  };
+  // The only reader of the reply pipe. Its end comes once the thread has stopped (on close, or an
+  // error of its own): only then is the read end ours to close.
+  void (async () => {
+    try {
+      while (!(await replies.read()).done) letGo();
+    } catch {
+      // A failed read of our own pipe ends it the same way.
+    }
+    close();
+    closeQuietly(reply);
+    letGo();
+  })();
   return {
     readable() {
+      if (closed) return Promise.resolve();
       return new Promise<void>((resolve) => {
-        if (closed) return resolve();
-        waiting.set(id, resolve);
-        // A pipe of our own, holding at most one byte at a time: this write does not block.
+        waiter = resolve;
+        // A pipe of our own that holds at most one byte at a time: this write does not block.
         writeSync(control, REQUEST);
       });
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      closeQuietly(control);
-      settle(id);
-      if (--openWaits === 0 && keepAlive) {
-        clearInterval(keepAlive);
-        keepAlive = null;
-      }
-    },
+    close,
   };
 }
 
-function settle(id: number): void {
-  const resolve = waiting.get(id);
-  if (!resolve) return;
-  waiting.delete(id);
-  resolve();
-}
-
-async function compileHelper(): Promise<Helper | null> {
+async function compileHelper(): Promise<Watch | null> {
   if (!(globalThis as { Bun?: unknown }).Bun || process.platform !== "linux") return null;
   let dir: string | null = null;
   try {
-    const { cc, JSCallback } = await import("bun:ffi");
+    const { cc } = await import("bun:ffi");
     // TinyCC reads its source from a file: a private directory, gone again at once.
     dir = mkdtempSync(path.join(tmpdir(), "stigmer-cc-"));
     const source = path.join(dir, "readable-wait.c");
     writeFileSync(source, SOURCE, { mode: 0o600 });
-    const library = cc({ source, symbols: { watch_readable: { args: ["i32", "i32", "function"], returns: "i32" } } });
-    // One callback for every thread, for the life of the process: a thread may call it after its wait was closed.
-    const readable = new JSCallback((id: number) => settle(id), { args: ["i32"], returns: "void", threadsafe: true });
-    return { watch: (fd, id) => library.symbols.watch_readable(fd, id, readable.ptr) };
+    const library = cc({ source, symbols: { watch_readable: { args: ["i32", "ptr"], returns: "i32" } } });
+    return (fd, ends) => library.symbols.watch_readable(fd, ends);
   } catch {
     return null;
   } finally {
@@ -202,19 +198,18 @@ const FIRST_READ_BYTES = 64 * 1024;
 
 /**
  * Non-blocking reads of `fd` into a buffer of ours, reused: each chunk is a view of it, good until
- * the next is asked for. `wait` says when the pipe is readable, except after a read that filled the
- * buffer, when more is most likely waiting. Ends when no writer is left; `fd` stays open.
+ * the next is asked for. Each read waits for `wait` first, even after one that filled the buffer:
+ * the event loop then gets its turn between reads however fast the writer is (signals, the control
+ * socket, a child's exit). Ends when no writer is left; `fd` stays open.
  */
 export async function* readWhenReadable(fd: number, wait: ReadableWait): AsyncGenerator<Uint8Array> {
   let buffer = new Uint8Array(FIRST_READ_BYTES);
-  let full = false;
   for (;;) {
-    if (!full) await wait.readable();
+    await wait.readable();
     const bytes = readNow(fd, buffer);
     if (bytes === 0) return;
-    full = bytes === buffer.length;
     if (bytes > 0) yield buffer.subarray(0, bytes);
-    if (full && buffer.length < PIPE_CAPACITY) buffer = new Uint8Array(PIPE_CAPACITY);
+    if (bytes === buffer.length && buffer.length < PIPE_CAPACITY) buffer = new Uint8Array(PIPE_CAPACITY);
   }
 }
 
