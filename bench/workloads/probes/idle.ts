@@ -7,8 +7,8 @@
 // dropped from the page cache before it starts, as stigmer's is for the idle rows of the main run; the bare program
 // runs a second time with its binary read whole into the page cache first, to show what that state adds. Four read a
 // FIFO that stays open: on the main thread's stream, in a Worker waiting in read(2) (what that thread keeps resident),
-// on a timer, and once a thread compiled by Bun's cc finds it readable, as stigmer's supervisor reads it. A probe may read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor
-// is. No target.
+// on a timer, and once a thread compiled by Bun's cc finds it readable, as stigmer's supervisor reads it. A probe may
+// read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor is. No target.
 import path from "node:path";
 import { compileProgram } from "../../harness/compile.ts";
 import { dropFromPageCache, readWhole } from "../../harness/page-cache.ts";
@@ -116,8 +116,8 @@ function grpcHealth(grpcModule: string, channel: "one" | "new each time"): strin
 // answers the status request the harness sends once; the state file written whole and renamed, before and
 // after the runner starts; an orphan guard (`sh` reading the runner's pid from a stdin pipe); a FIFO pair by mkfifo
 // for the runner's output, each read once a thread of stigmer's finds it readable (src/platform/process/readable-wait.ts)
-// into the buffer that read the plan, its whole lines logged (what follows its last newline is dropped, not carried over) with the key's first occurrence redacted, the ready line matched, a 1 ms
-// pause after every read (stigmer's only after short ones); a spare FIFO made in the background; the signal handlers;
+// into the buffer that read the plan, its whole lines logged (what follows its last newline is dropped, not carried
+// over) with the key's first occurrence redacted, the ready line matched, a 1 ms pause after every read (stigmer's only after short ones); a spare FIFO made in the background; the signal handlers;
 // a TCP look at a closed port every 5 s. Run with the same engine settings: what stigmer's code organisation adds at
 // rest is the difference to its no-daemon idle row of the main run. Unlike stigmer's, its children stay in its
 // process group, so that ending the probe's group ends them too.

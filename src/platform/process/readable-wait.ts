@@ -121,6 +121,9 @@ export interface ReadableWait {
 type Watch = (fd: number, ends: Int32Array) => number;
 type BunFiles = { file(fd: number): { stream(): ReadableStream<Uint8Array> } };
 
+/** Bun's API, where a wait can be had: Bun on Linux. */
+const bun = process.platform === "linux" ? (globalThis as { Bun?: BunFiles }).Bun : undefined;
+
 const REQUEST = new Uint8Array([1]);
 
 /** Compiled on first use, once; null when it cannot be. */
@@ -130,7 +133,6 @@ let helper: Promise<Watch | null> | undefined;
 export async function readableWait(fd: number): Promise<ReadableWait | null> {
   helper ??= compileHelper();
   const watch = await helper;
-  const bun = (globalThis as { Bun?: BunFiles }).Bun;
   if (!watch || !bun) return null;
   const ends = new Int32Array(2);
   if (watch(fd, ends) !== 0) return null;
@@ -176,7 +178,7 @@ export async function readableWait(fd: number): Promise<ReadableWait | null> {
 }
 
 async function compileHelper(): Promise<Watch | null> {
-  if (!(globalThis as { Bun?: unknown }).Bun || process.platform !== "linux") return null;
+  if (!bun) return null;
   let dir: string | null = null;
   try {
     const { cc } = await import("bun:ffi");
