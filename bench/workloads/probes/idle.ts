@@ -117,8 +117,9 @@ function grpcHealth(grpcModule: string, channel: "one" | "new each time"): strin
 // after the runner starts; an orphan guard (`sh` reading the runner's pid from a stdin pipe); a FIFO pair by mkfifo
 // for the runner's output, each read once a thread of stigmer's finds it readable (src/platform/process/readable-wait.ts)
 // into the buffer that read the plan, its whole lines logged (what follows its last newline is dropped, not carried
-// over) with the key's first occurrence redacted, the ready line matched, a 1 ms pause after every read (stigmer's only after short ones); a spare FIFO made in the background; the signal handlers;
-// a TCP look at a closed port every 5 s. Run with the same engine settings: what stigmer's code organisation adds at
+// over) with the key's first occurrence redacted, the ready line matched, a 1 ms pause after every read (stigmer's
+// only after short ones); a spare FIFO made in the background; the signal handlers; a TCP look at a closed port
+// every 5 s. Run with the same engine settings: what stigmer's code organisation adds at
 // rest is the difference to its no-daemon idle row of the main run. Unlike stigmer's, its children stay in its
 // process group, so that ending the probe's group ends them too.
 const FLAT_SUPERVISOR = `import { closeSync, constants, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
