@@ -10,10 +10,11 @@
 // is known yet, as the main run's new-STIGMER_HOME row: it also asks the Python its version (DESIGN.md: ≥ 3.11,
 // checked before start) with stigmer's own probe, in a process of its own while the checks run. Beside them the floor
 // and, when its binary is there, `stigmer local start` in a used STIGMER_HOME and in a new one, all timed as the main
-// run's first-statement rows (same fixture, stamp and stop), in turns. No target.
-import { existsSync } from "node:fs";
+// run's first-statement rows (same fixture, stamp and stop), in turns. No target. Then the least start step by step
+// (its own wall-clock marks), against what the 2× target leaves before the spawn.
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { FIRST_STATEMENT_RUNNER, ROOT, TEMPORAL_SERVICE } from "../../harness/fixtures.ts";
+import { FIRST_STATEMENT_RUNNER, readStamp, ROOT, TEMPORAL_SERVICE } from "../../harness/fixtures.ts";
 import { compileProgram } from "../../harness/compile.ts";
 import { formatMs, formatRange, formatRatio, markdownTable } from "../../harness/format.ts";
 import { freshDir, startInGroup } from "../../harness/processes.ts";
@@ -41,7 +42,13 @@ const TARGET_RATIO = 2;
  * process group of its own; the state file again after the spawn. Then it reads the pair into the runner's log and
  * onto stdout. A SIGTERM ends the runner's group, then tells the guard that the stop is clean.
  */
-function startProgramSource(grpcModule: string, { supervisorDuties, asksPython = false }: { supervisorDuties: boolean; asksPython?: boolean }): string {
+function startProgramSource(
+  grpcModule: string,
+  { supervisorDuties, asksPython = false, recordsSteps = false }: { supervisorDuties: boolean; asksPython?: boolean; recordsSteps?: boolean },
+): string {
+  // The wall clock (as the bench's and the fixture's stamps) at each step, written to BENCH_STEPS after the spawn.
+  const step = (name: string) => (recordsSteps ? `\n  steps.${name} = performance.timeOrigin + performance.now();` : "");
+  const stepsWritten = recordsSteps ? `\n  void import("node:fs").then((fs) => fs.writeFileSync(process.env.BENCH_STEPS, JSON.stringify(steps)));` : "";
   // As stigmer asks a Python it does not know (src/platform/python/python.ts: probePython without distributions).
   const pythonAsked = asksPython
     ? `
@@ -103,13 +110,13 @@ function startProgramSource(grpcModule: string, { supervisorDuties, asksPython =
     : `
   process.on("SIGTERM", () => {});
   runner.exited.then((code) => process.exit(code ?? 0));`;
-  return `(async () => {
+  return `(async () => {${recordsSteps ? "\n  const steps = {};" : ""}${step("started")}
   const [python, runnerDir, endpoint] = process.argv.slice(2);
   const fail = (why) => {
     console.log(why);
     process.exit(1);
   };${beforeCheck}${pythonAsked}
-  const grpc = await import(${grpcModule});
+  const grpc = await import(${grpcModule});${step("grpcLoaded")}
   const serving = (service) => new Promise((resolve, reject) => {
     const client = new grpc.Client(endpoint, grpc.credentials.createInsecure());
     const name = Buffer.from(service);
@@ -120,8 +127,8 @@ function startProgramSource(grpcModule: string, { supervisorDuties, asksPython =
       else reject(error ?? new Error(service + " is not serving"));
     });
   });
-  await Promise.all([serving(${JSON.stringify(TEMPORAL_SERVICE)}), serving("")]).catch((error) => fail(String(error)));${pythonAnswered}${runnerOutput}
-  const runner = Bun.spawn([python, "main.py"], { cwd: runnerDir, stdio, detached: ${supervisorDuties}, env: { ...process.env, PYTHONUNBUFFERED: "1" } });${afterSpawn}
+  await Promise.all([serving(${JSON.stringify(TEMPORAL_SERVICE)}), serving("")]).catch((error) => fail(String(error)));${step("checked")}${pythonAnswered}${runnerOutput}
+  const runner = Bun.spawn([python, "main.py"], { cwd: runnerDir, stdio, detached: ${supervisorDuties}, env: { ...process.env, PYTHONUNBUFFERED: "1" } });${step("spawned")}${stepsWritten}${afterSpawn}
 })();
 `;
 }
@@ -132,20 +139,25 @@ export async function probeFirstStatement(quick: boolean, daemonEndpoint: string
   const setup = existsSync(stigmerBinary()) ? prepare() : null;
   const grpcModule = JSON.stringify(path.join(ROOT, "node_modules", "@grpc", "grpc-js"));
   const dir = freshDir("probes-first-statement");
-  const leastStart = await compileProgram(dir, "least-start", startProgramSource(grpcModule, { supervisorDuties: false }), "stigmer");
+  const leastStart = await compileProgram(dir, "least-start", startProgramSource(grpcModule, { supervisorDuties: false, recordsSteps: true }), "stigmer");
   const flatStart = await compileProgram(dir, "flat-start", startProgramSource(grpcModule, { supervisorDuties: true }), "stigmer");
   const leastFirstStart = await compileProgram(dir, "least-first-start", startProgramSource(grpcModule, { supervisorDuties: false, asksPython: true }), "stigmer");
-  const programTrial = (what: string, binary: string, extraArgs: () => string[]) => () => {
-    const stampFile = path.join(freshDir("first-statement"), "first-statement");
-    const env = floorRunnerEnv(floorSetup, { BENCH_FIRST_STATEMENT: stampFile });
-    return timeFirstStatement(`${what} (first statement)`, stampFile, () =>
+  const leastSteps: LeastStartSteps[] = [];
+  const programTrial = (what: string, binary: string, extraArgs: () => string[], recordsSteps = false) => async () => {
+    const trialDir = freshDir("first-statement");
+    const stampFile = path.join(trialDir, "first-statement");
+    const stepsFile = path.join(trialDir, "steps.json");
+    const env = floorRunnerEnv(floorSetup, { BENCH_FIRST_STATEMENT: stampFile, ...(recordsSteps ? { BENCH_STEPS: stepsFile } : {}) });
+    const ms = await timeFirstStatement(`${what} (first statement)`, stampFile, () =>
       startInGroup(binary, [floorSetup.python, FIRST_STATEMENT_RUNNER, daemonEndpoint, ...extraArgs()], { env, stdout: "pipe" }),
     );
+    if (recordsSteps) leastSteps.push(leastStartSteps(stepsFile, stampFile, ms));
+    return ms;
   };
   const usedHome = freshDir("home");
   const contenders = [
     () => directTrial(floorSetup),
-    programTrial("the least start", leastStart, () => []),
+    programTrial("the least start", leastStart, () => [], true),
     programTrial("the flat start", flatStart, () => [freshDir("flat-start")]),
     programTrial("the least first start", leastFirstStart, () => []),
   ];
@@ -174,5 +186,53 @@ export async function probeFirstStatement(quick: boolean, daemonEndpoint: string
   const leftNote = `Of ${TARGET_RATIO}× the floor, the least start ${leftAfter(least!)} for everything else a start does before the spawn, and the flat start ${leftAfter(flat!)} before it reads flags, settings or a key`;
   const stigmerNote = stigmer ? `; stigmer takes ${formatMs(stigmer.median - flat!.median)} more than the flat start` : "";
   const firstNote = `. On a first start, the least first start ${leftAfter(leastFirst!)}${stigmerFirst ? `, and stigmer takes ${formatMs(stigmerFirst.median - leastFirst!.median)} more than it` : ""}`;
-  return `${table}\n\n${leftNote}${stigmerNote}${firstNote} (medians).`;
+  return `${table}\n\n${leftNote}${stigmerNote}${firstNote} (medians).\n\n${stepsTable(leastSteps.slice(-least!.count), direct!)}`;
+}
+
+/** The least start's steps, in ms: each from the end of the one before, the first from the bench's spawn. */
+interface LeastStartSteps {
+  runtime: number;
+  grpcLoad: number;
+  checks: number;
+  spawnCall: number;
+  runnerStart: number;
+}
+
+const STEP_NAMES: Record<keyof LeastStartSteps, string> = {
+  runtime: "Bun's start: the spawn until the program's first statement",
+  grpcLoad: "@grpc/grpc-js loaded (with node:http2, node:net and the stream classes)",
+  checks: "both Health/Checks answered (two channels, each its HTTP/2 connection)",
+  spawnCall: "Bun.spawn of `python3 main.py` returned",
+  runnerStart: "the runner's spawn until its first statement",
+};
+
+/** One start's steps, from the wall-clock marks the least start wrote, the runner's stamp and the bench's total. */
+function leastStartSteps(stepsFile: string, stampFile: string, totalMs: number): LeastStartSteps {
+  const marks = JSON.parse(readFileSync(stepsFile, "utf8")) as { started: number; grpcLoaded: number; checked: number; spawned: number };
+  const firstStatement = Number(readStamp(stampFile)!.ns) / 1e6;
+  const spawnedAt = firstStatement - totalMs;
+  return {
+    runtime: marks.started - spawnedAt,
+    grpcLoad: marks.grpcLoaded - marks.started,
+    checks: marks.checked - marks.grpcLoaded,
+    spawnCall: marks.spawned - marks.checked,
+    runnerStart: firstStatement - marks.spawned,
+  };
+}
+
+/**
+ * Where the least start's time goes, and what the 2× target leaves for the steps before the spawn: twice the
+ * floor, less the runner's own start under it. No start that checks the services with grpc-js before its runner,
+ * as DESIGN.md asks, can spend less before the spawn than the least start's first three steps.
+ */
+function stepsTable(steps: readonly LeastStartSteps[], floor: Summary): string {
+  const names = Object.keys(STEP_NAMES) as (keyof LeastStartSteps)[];
+  const summaries = Object.fromEntries(names.map((name) => [name, summarize(steps.map((one) => one[name]))])) as Record<keyof LeastStartSteps, Summary>;
+  const rows = names.map((name) => [STEP_NAMES[name], formatMs(summaries[name].median), formatRange(summaries[name], formatMs)]);
+  const table = markdownTable(["the least start, step by step", "median", "min – max"], rows);
+  const beforeSpawn = summarize(steps.map((one) => one.runtime + one.grpcLoad + one.checks + one.spawnCall));
+  const budget = TARGET_RATIO * floor.median - summaries.runnerStart.median;
+  return `${table}\n\nBefore its runner's spawn the least start spends ${formatMs(beforeSpawn.median)} (median), of which ${formatMs(
+    summaries.grpcLoad.median + summaries.checks.median,
+  )} on gRPC; ${TARGET_RATIO}× the floor, less the runner's own start under it, leaves ${formatMs(budget)} for everything a start does before the spawn.`;
 }
