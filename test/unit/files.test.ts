@@ -1,6 +1,6 @@
 // The file and socket edges of the lifecycle, on a real temporary directory.
 import { afterEach, describe, expect, test } from "bun:test";
-import { closeSync, openSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { StigmerError } from "../../src/cli/errors.ts";
 import { controlRequest } from "../../src/lifecycle/control/client.ts";
@@ -41,18 +41,49 @@ describe("LogFile", () => {
     expect(readFileSync(file, "utf8")).toBe("abc\n");
   });
 
-  test("a write that fails is reported once, and recovery once", () => {
+  test("a rotation whose next file cannot open is reported once, holds no descriptor, and writing resumes once it can", () => {
+    const dir = path.join(tempDir(), "logs");
+    mkdirSync(dir);
+    const file = path.join(dir, "x.log");
+    const messages: string[] = [];
+    const log = new LogFile(file, (message) => messages.push(message), { maxBytes: 100, files: 3 });
+    log.write(`${"a".repeat(59)}\n`);
+    log.flush();
+    rmSync(dir, { recursive: true });
+    log.write(`${"b".repeat(59)}\n`);
+    log.flush();
+    // The lowest free number: the one the log held until its rotation closed it.
+    const other = path.join(tempDir(), "other");
+    const otherFd = openSync(other, "w+");
+    try {
+      log.write("lost\n");
+      log.flush();
+      expect(readFileSync(other, "utf8")).toBe("");
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toContain(`cannot write ${file}`);
+      expect(log.problem).toContain(`cannot write ${file}`);
+      mkdirSync(dir);
+      log.write("back\n");
+      log.close();
+      expect(readFileSync(file, "utf8")).toBe("back\n");
+      expect(messages).toEqual([messages[0]!, `writing ${file} works again`]);
+      expect(log.problem).toBeNull();
+      expect(readFileSync(other, "utf8")).toBe("");
+    } finally {
+      closeSync(otherFd);
+    }
+  });
+
+  test("writes after close are dropped, not reported", () => {
     const file = path.join(tempDir(), "x.log");
     const messages: string[] = [];
     const log = new LogFile(file, (message) => messages.push(message));
+    log.write("kept\n");
     log.close();
-    log.write("lost\n");
+    log.write("after\n");
     log.flush();
-    log.write("lost too\n");
-    log.flush();
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toContain("cannot write");
-    expect(log.problem).toContain(`cannot write ${file}`);
+    expect(readFileSync(file, "utf8")).toBe("kept\n");
+    expect(messages).toEqual([]);
   });
 });
 

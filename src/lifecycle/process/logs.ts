@@ -30,8 +30,10 @@ const FLUSH_MS = 5;
  * the runner. It recovers by itself when writing works again.
  */
 export class LogFile {
-  private fd: number;
-  private size: number;
+  /** Null while no file is open: a rotation whose next file could not be opened, or after close. */
+  private fd: number | null = null;
+  private size = 0;
+  private closed = false;
   private readonly gathered = Buffer.allocUnsafe(GATHER_BYTES);
   private gatheredBytes = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -43,11 +45,12 @@ export class LogFile {
     private readonly onError: (message: string) => void = () => {},
     private readonly rotation: LogRotation = DEFAULT_ROTATION,
   ) {
-    this.fd = openPrivateFile(path, "append");
-    this.size = fstatSync(this.fd).size;
+    this.open();
   }
 
+  /** Takes `bytes`; after close, drops them. */
   write(bytes: Buffer | string): void {
+    if (this.closed) return;
     const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
     // What is waiting goes first when this write would take the file past its rotation size,
     // so that rotation still happens between writes, never inside one.
@@ -78,11 +81,12 @@ export class LogFile {
   private writeOut(parts: Buffer[]): void {
     let rest = parts.filter((part) => part.length > 0);
     const total = rest.reduce((sum, part) => sum + part.length, 0);
-    if (total === 0) return;
+    if (total === 0 || this.closed) return;
     try {
-      if (this.size > 0 && this.size + total > this.rotation.maxBytes) this.rotate();
+      let fd = this.fd ?? this.open();
+      if (this.size > 0 && this.size + total > this.rotation.maxBytes) fd = this.rotate(fd);
       while (rest.length > 0) {
-        const written = writevSync(this.fd, rest);
+        const written = writevSync(fd, rest);
         this.size += written;
         rest = afterWritten(rest, written);
       }
@@ -100,16 +104,35 @@ export class LogFile {
 
   close(): void {
     this.flush();
-    closeQuietly(this.fd);
+    this.closed = true;
+    if (this.fd !== null) closeQuietly(this.fd);
+    this.fd = null;
   }
 
-  private rotate(): void {
-    if (this.rotation.files === 1) {
-      ftruncateSync(this.fd, 0);
-      this.size = 0;
-      return;
+  /** Opens the file at its path (or throws); its size there decides the next rotation. */
+  private open(): number {
+    const fd = openPrivateFile(this.path, "append");
+    try {
+      this.size = fstatSync(fd).size;
+    } catch (error) {
+      closeQuietly(fd);
+      throw error;
     }
-    closeQuietly(this.fd);
+    this.fd = fd;
+    return fd;
+  }
+
+  /** Moves the files along and opens a new one at the path; returns the descriptor to write to. */
+  private rotate(fd: number): number {
+    if (this.rotation.files === 1) {
+      ftruncateSync(fd, 0);
+      this.size = 0;
+      return fd;
+    }
+    // Forgotten before it is closed: should the next file not open, no later write may reach
+    // whatever file or socket is given this number next.
+    this.fd = null;
+    closeQuietly(fd);
     for (let index = this.rotation.files - 1; index >= 1; index--) {
       const from = index === 1 ? this.path : `${this.path}.${index - 1}`;
       try {
@@ -118,8 +141,7 @@ export class LogFile {
         // Fewer files than the limit so far.
       }
     }
-    this.fd = openPrivateFile(this.path, "append");
-    this.size = fstatSync(this.fd).size;
+    return this.open();
   }
 }
 
