@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { cutLongLines, LineAssembler, StreamTail } from "../../src/lifecycle/process/lines.ts";
-import { KEY_VARIABLES, secretValues } from "../../src/secrets/key-variables.ts";
-import { createRedactor, REDACTED } from "../../src/secrets/redact.ts";
+import { cutLongLines, LineAssembler, StreamTail } from "../../../src/lifecycle/process/lines.ts";
+import { KEY_VARIABLES, secretValues } from "../../../src/secrets/key-variables.ts";
+import { createRedactor, REDACTED } from "../../../src/secrets/redact.ts";
 
 const KEY = "sk-ant-api03-SECRETSECRETSECRET";
 

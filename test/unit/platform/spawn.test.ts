@@ -3,9 +3,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { readProcStat } from "../../src/platform/process/proc.ts";
-import { bunSpawner, nodeSpawner, type OutputStream, type Spawner } from "../../src/platform/process/spawn.ts";
-import { cleanupAll, processAlive, ROOT, tempDir, waitFor } from "../helpers.ts";
+import { readProcStat } from "../../../src/platform/process/proc.ts";
+import { bunSpawner, nodeSpawner, type OutputStream, type Spawner } from "../../../src/platform/process/spawn.ts";
+import { cleanupAll, processAlive, ROOT, tempDir, waitFor } from "../../helpers.ts";
 
 afterEach(cleanupAll);
 

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
-import { parseArguments, unsupportedDeclaration } from "../../src/cli/arguments.ts";
-import { resolve, type AnyCommand } from "../../src/cli/run.ts";
-import { rootCommand } from "../../src/commands/root.ts";
-import { StigmerError } from "../../src/cli/errors.ts";
+import { parseArguments, unsupportedDeclaration } from "../../../src/cli/arguments.ts";
+import { resolve, type AnyCommand } from "../../../src/cli/run.ts";
+import { rootCommand } from "../../../src/commands/root.ts";
+import { StigmerError } from "../../../src/cli/errors.ts";
 
 const DEFS: ArgsDef = {
   detach: { type: "boolean", alias: "d" },

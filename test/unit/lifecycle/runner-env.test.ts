@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { buildRunnerEnv, DUMMY_STIGMER_API_KEY } from "../../src/lifecycle/start/runner-env.ts";
+import { buildRunnerEnv, DUMMY_STIGMER_API_KEY } from "../../../src/lifecycle/start/runner-env.ts";
 
 const settings = {
   endpoint: "localhost:50051",

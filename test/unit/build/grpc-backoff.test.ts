@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { EXPECTED_REWRITES, withoutLocalTime } from "../../build/grpc-backoff.ts";
-import { ROOT } from "../helpers.ts";
+import { EXPECTED_REWRITES, withoutLocalTime } from "../../../build/grpc-backoff.ts";
+import { ROOT } from "../../helpers.ts";
 
 const BACKOFF = path.join(ROOT, "node_modules", "@grpc", "grpc-js", "build", "src", "backoff-timeout.js");
 

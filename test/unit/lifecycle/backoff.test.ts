@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { JITTER, restartDelayMs } from "../../src/lifecycle/process/backoff.ts";
+import { JITTER, restartDelayMs } from "../../../src/lifecycle/process/backoff.ts";
 
 const settings = { baseMs: 1000, maxMs: 30_000 };
 

@@ -2,15 +2,15 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { closeSync, openSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { StigmerError } from "../../src/cli/errors.ts";
-import { controlRequest } from "../../src/lifecycle/control/client.ts";
-import type { LocalServer } from "../../src/platform/net/listen.ts";
-import { controlSocketPath, listenControl, type ControlRequest } from "../../src/lifecycle/control/control.ts";
-import { lastLines } from "../../src/lifecycle/process/log-tail.ts";
-import { afterWritten, LogFile } from "../../src/lifecycle/process/logs.ts";
-import { homeLayout } from "../../src/lifecycle/control/state-dir.ts";
-import { parseState, readStateFile, writeStateFile } from "../../src/lifecycle/control/state-file.ts";
-import { cleanupAll, tempDir } from "../helpers.ts";
+import { StigmerError } from "../../../src/cli/errors.ts";
+import { controlRequest } from "../../../src/lifecycle/control/client.ts";
+import type { LocalServer } from "../../../src/platform/net/listen.ts";
+import { controlSocketPath, listenControl, type ControlRequest } from "../../../src/lifecycle/control/control.ts";
+import { lastLines } from "../../../src/lifecycle/process/log-tail.ts";
+import { afterWritten, LogFile } from "../../../src/lifecycle/process/logs.ts";
+import { homeLayout } from "../../../src/lifecycle/control/state-dir.ts";
+import { parseState, readStateFile, writeStateFile } from "../../../src/lifecycle/control/state-file.ts";
+import { cleanupAll, tempDir } from "../../helpers.ts";
 
 const servers: LocalServer[] = [];
 afterEach(async () => {

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { sleep, unrefTimeout } from "../../src/platform/process/timers.ts";
-import { ROOT, tempDir } from "../helpers.ts";
+import { sleep, unrefTimeout } from "../../../src/platform/process/timers.ts";
+import { ROOT, tempDir } from "../../helpers.ts";
 
 describe("timers", () => {
   test("sleep waits its time", async () => {

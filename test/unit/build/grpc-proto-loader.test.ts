@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { grpcWithoutProtoLoaderPlugin, PROTO_LOADER_STAND_IN } from "../../build/grpc-proto-loader.ts";
-import { bundledCodeOf } from "../helpers.ts";
+import { grpcWithoutProtoLoaderPlugin, PROTO_LOADER_STAND_IN } from "../../../build/grpc-proto-loader.ts";
+import { bundledCodeOf } from "../../helpers.ts";
 
 const bundleOf = (specifier: string) => bundledCodeOf(specifier, { plugins: [grpcWithoutProtoLoaderPlugin()] });
 

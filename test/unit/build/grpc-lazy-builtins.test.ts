@@ -2,10 +2,10 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import { stigmerBundling } from "../../build/bundling.ts";
-import { LAZY_REQUIRES, lazyModuleExpression, withLazyRequires } from "../../build/grpc-lazy-builtins.ts";
-import { grpcSourcePlugin } from "../../build/grpc-source.ts";
-import { bundledCodeOf, ROOT } from "../helpers.ts";
+import { stigmerBundling } from "../../../build/bundling.ts";
+import { LAZY_REQUIRES, lazyModuleExpression, withLazyRequires } from "../../../build/grpc-lazy-builtins.ts";
+import { grpcSourcePlugin } from "../../../build/grpc-source.ts";
+import { bundledCodeOf, ROOT } from "../../helpers.ts";
 
 /** A module's name as grpc-js's requires give it, minified or not (`require("zlib")`, `D("zlib")`), but not to getBuiltinModule. */
 const requiredName = (module: string) => new RegExp(`(?<!getBuiltinModule)\\(["'](node:)?${module}["']\\)`);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { StigmerError } from "../../src/cli/errors.ts";
+import { StigmerError } from "../../../src/cli/errors.ts";
 import {
   OPTION_NAMES,
   pickValues,
@@ -8,7 +8,7 @@ import {
   type ConfigValues,
   type OptionDeclaration,
   type OptionName,
-} from "../../src/lifecycle/start/start-options.ts";
+} from "../../../src/lifecycle/start/start-options.ts";
 
 describe("resolveStartOptions", () => {
   test("defaults are those of DESIGN.md", () => {

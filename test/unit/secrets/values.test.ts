@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { StigmerError } from "../../src/cli/errors.ts";
-import { parseChoice, parseCount, parseEndpoint } from "../../src/cli/values.ts";
+import { StigmerError } from "../../../src/cli/errors.ts";
+import { parseChoice, parseCount, parseEndpoint } from "../../../src/cli/values.ts";
 
 function usageFailure(run: () => unknown): StigmerError {
   try {

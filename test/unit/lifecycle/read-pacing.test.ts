@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { fastBytesPerMs, fillingReadBytes, RATE_WINDOW_MS, READ_PAUSE_MS, ReadPacing, SHORT_READ_BYTES } from "../../src/lifecycle/process/read-pacing.ts";
-import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY } from "../../src/platform/process/pipe-capacity.ts";
+import { fastBytesPerMs, fillingReadBytes, RATE_WINDOW_MS, READ_PAUSE_MS, ReadPacing, SHORT_READ_BYTES } from "../../../src/lifecycle/process/read-pacing.ts";
+import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY } from "../../../src/platform/process/pipe-capacity.ts";
 
 /** Reads of `bytes` every `everyMs` from `from` until `until` from a pipe of `capacity`; the wait after the last. */
 function readSteadily(pacing: ReadPacing, bytes: number, everyMs: number, from: number, until: number, capacity = DEFAULT_PIPE_CAPACITY): number {

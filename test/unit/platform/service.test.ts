@@ -1,15 +1,15 @@
 // The login service's pure parts: its description, each format's escaping, and what status,
 // doctor and start make of the service manager's answers. test/service.test.ts runs them for real.
 import { describe, expect, test } from "bun:test";
-import { StigmerError } from "../../src/cli/errors.ts";
-import { homeLayout } from "../../src/lifecycle/control/state-dir.ts";
-import { resolveStartOptions, type StartFlags } from "../../src/lifecycle/start/start-options.ts";
-import { bakedFlags, describeService, type ServiceDescription } from "../../src/platform/service/description.ts";
-import { launchdState } from "../../src/platform/service/launchd.ts";
-import { detachRefusal, lastFailureIn, serviceCheck, serviceRow, type ServiceReport } from "../../src/platform/service/report.ts";
-import { environmentAssignment, execProgram, execWord, parseShow, pathValue, renderSystemdUnit, unitState } from "../../src/platform/service/systemd.ts";
-import { parseRegQuery, renderTaskXml, taskState, taskXmlBytes, variablesTheTaskLacks, windowsArgument } from "../../src/platform/service/task-scheduler.ts";
-import { xmlText } from "../../src/platform/service/xml.ts";
+import { StigmerError } from "../../../src/cli/errors.ts";
+import { homeLayout } from "../../../src/lifecycle/control/state-dir.ts";
+import { resolveStartOptions, type StartFlags } from "../../../src/lifecycle/start/start-options.ts";
+import { bakedFlags, describeService, type ServiceDescription } from "../../../src/platform/service/description.ts";
+import { launchdState } from "../../../src/platform/service/launchd.ts";
+import { detachRefusal, lastFailureIn, serviceCheck, serviceRow, type ServiceReport } from "../../../src/platform/service/report.ts";
+import { environmentAssignment, execProgram, execWord, parseShow, pathValue, renderSystemdUnit, unitState } from "../../../src/platform/service/systemd.ts";
+import { parseRegQuery, renderTaskXml, taskState, taskXmlBytes, variablesTheTaskLacks, windowsArgument } from "../../../src/platform/service/task-scheduler.ts";
+import { xmlText } from "../../../src/platform/service/xml.ts";
 
 const RUNNER = "/srv/agent-runner";
 

@@ -10,12 +10,12 @@ import {
   withEntry,
   type CachedVersion,
   type InterpreterIdentity,
-} from "../../src/platform/python/python-cache.ts";
-import { findPython, parsePythonAnswer, pythonProblem } from "../../src/platform/python/python.ts";
-import { dependencyCheck, dependencyProblem, type DeclaredDependencies } from "../../src/platform/python/runner-project.ts";
-import { lookStillOpens, unmanagedTargets } from "../../src/lifecycle/start/service-gate.ts";
-import { resolveStartOptions } from "../../src/lifecycle/start/start-options.ts";
-import { TEMPORAL_HEALTH_SERVICE } from "../../src/daemon/check.ts";
+} from "../../../src/platform/python/python-cache.ts";
+import { findPython, parsePythonAnswer, pythonProblem } from "../../../src/platform/python/python.ts";
+import { dependencyCheck, dependencyProblem, type DeclaredDependencies } from "../../../src/platform/python/runner-project.ts";
+import { lookStillOpens, unmanagedTargets } from "../../../src/lifecycle/start/service-gate.ts";
+import { resolveStartOptions } from "../../../src/lifecycle/start/start-options.ts";
+import { TEMPORAL_HEALTH_SERVICE } from "../../../src/daemon/check.ts";
 
 const identity: InterpreterIdentity = {
   path: "/usr/bin/python3.12",

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { StigmerError } from "../../src/cli/errors.ts";
-import { resolveKeys, type KeyringAnswer, type KeySources } from "../../src/secrets/chain.ts";
-import { keyNamesFor } from "../../src/secrets/providers.ts";
+import { StigmerError } from "../../../src/cli/errors.ts";
+import { resolveKeys, type KeyringAnswer, type KeySources } from "../../../src/secrets/chain.ts";
+import { keyNamesFor } from "../../../src/secrets/providers.ts";
 
 function sources(options: {
   env?: Record<string, string>;

@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { keyringExportNames, keyringModuleSource } from "../../build/keyring-addon.ts";
-import { ROOT } from "../helpers.ts";
+import { keyringExportNames, keyringModuleSource } from "../../../build/keyring-addon.ts";
+import { ROOT } from "../../helpers.ts";
 
 test("the bundled @napi-rs/keyring exports every name the package's own loader exports", () => {
   const names = keyringExportNames(readFileSync(path.join(ROOT, "node_modules", "@napi-rs", "keyring", "index.js"), "utf8"));

@@ -7,7 +7,7 @@ import {
   type ComponentStatus,
   type Exit,
   type RestartPolicy,
-} from "../../src/lifecycle/process/machine.ts";
+} from "../../../src/lifecycle/process/machine.ts";
 
 const policy: RestartPolicy = { mode: "on-failure", baseMs: 1000, maxMs: 30_000, minUptimeMs: 30_000, maxRestarts: 3 };
 const crash: Exit = { code: 1, signal: null, uptimeMs: 100, ready: true };

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { StigmerError } from "../../src/cli/errors.ts";
-import { parseConfigText, withoutValue, withValue } from "../../src/lifecycle/start/config-file.ts";
-import { listSettings, setSetting } from "../../src/lifecycle/start/settings.ts";
+import { StigmerError } from "../../../src/cli/errors.ts";
+import { parseConfigText, withoutValue, withValue } from "../../../src/lifecycle/start/config-file.ts";
+import { listSettings, setSetting } from "../../../src/lifecycle/start/settings.ts";
 
 const FILE = "/home/u/.stigmer/config.toml";
 

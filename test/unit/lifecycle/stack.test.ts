@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { StigmerError } from "../../src/cli/errors.ts";
-import { homeLayout } from "../../src/lifecycle/control/state-dir.ts";
-import { buildStack, longestStart, readinessTimeout } from "../../src/lifecycle/start/stack.ts";
-import { resolveStartOptions } from "../../src/lifecycle/start/start-options.ts";
-import { TEMPORAL_HEALTH_SERVICE } from "../../src/daemon/check.ts";
-import { planTemporal, temporalAddress, type TemporalProbe } from "../../src/lifecycle/start/temporal.ts";
+import { StigmerError } from "../../../src/cli/errors.ts";
+import { homeLayout } from "../../../src/lifecycle/control/state-dir.ts";
+import { buildStack, longestStart, readinessTimeout } from "../../../src/lifecycle/start/stack.ts";
+import { resolveStartOptions } from "../../../src/lifecycle/start/start-options.ts";
+import { TEMPORAL_HEALTH_SERVICE } from "../../../src/daemon/check.ts";
+import { planTemporal, temporalAddress, type TemporalProbe } from "../../../src/lifecycle/start/temporal.ts";
 
 const layout = homeLayout("/home/u/.stigmer");
 const runner = { command: "/usr/bin/python3", args: ["main.py"], cwd: "/src/runner", env: { MODE: "local" } };

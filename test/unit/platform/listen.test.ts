@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createConnection } from "node:net";
 import path from "node:path";
-import { bunSockets, nodeSockets, type ConnectionHandler, type LocalConnection, type LocalServer, type LocalSockets } from "../../src/platform/net/listen.ts";
-import { cleanupAll, tempDir, waitFor } from "../helpers.ts";
+import { bunSockets, nodeSockets, type ConnectionHandler, type LocalConnection, type LocalServer, type LocalSockets } from "../../../src/platform/net/listen.ts";
+import { cleanupAll, tempDir, waitFor } from "../../helpers.ts";
 
 const servers: LocalServer[] = [];
 afterEach(() => {

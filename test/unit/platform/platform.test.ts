@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { StigmerError } from "../../src/cli/errors.ts";
-import { pathPythonCommands, stigmerHome, venvPythonCandidates } from "../../src/platform/files/paths.ts";
-import { choosePython, isSupportedPython, parsePythonVersion } from "../../src/platform/python/python.ts";
-import { parseProcStat, readProcStat } from "../../src/platform/process/proc.ts";
-import { resolveRunner } from "../../src/platform/python/runner.ts";
+import { StigmerError } from "../../../src/cli/errors.ts";
+import { pathPythonCommands, stigmerHome, venvPythonCandidates } from "../../../src/platform/files/paths.ts";
+import { choosePython, isSupportedPython, parsePythonVersion } from "../../../src/platform/python/python.ts";
+import { parseProcStat, readProcStat } from "../../../src/platform/process/proc.ts";
+import { resolveRunner } from "../../../src/platform/python/runner.ts";
 
 describe("venvPythonCandidates", () => {
   test("macOS and Linux: bin/python3 then bin/python, .venv before venv", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { formatDuration, parseDuration } from "../../src/cli/duration.ts";
-import { StigmerError } from "../../src/cli/errors.ts";
+import { formatDuration, parseDuration } from "../../../src/cli/duration.ts";
+import { StigmerError } from "../../../src/cli/errors.ts";
 
 describe("parseDuration", () => {
   test.each([

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { diagnose, type DiagnosisContext } from "../../src/lifecycle/process/diagnosis.ts";
-import { declaredDependencies } from "../../src/platform/python/runner-project.ts";
+import { diagnose, type DiagnosisContext } from "../../../src/lifecycle/process/diagnosis.ts";
+import { declaredDependencies } from "../../../src/platform/python/runner-project.ts";
 
 const context: DiagnosisContext = {
   runnerDir: "/src/agent-runner",
