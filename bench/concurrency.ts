@@ -13,13 +13,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { startDevDaemonProcess, type DevDaemonProcess } from "./harness/dev-daemon.ts";
-import { FAKE_KEY, FIXTURE_RUNNER } from "./harness/fixtures.ts";
-import { formatMs, markdownTable } from "./harness/format.ts";
-import { isGone } from "./harness/proc.ts";
-import { cleanUp, freshDir, onCleanUp, signalProcess, sleep } from "./harness/processes.ts";
-import { cleanEnv, stigmerBinary } from "./harness/setup.ts";
-import { percentile } from "./harness/stats.ts";
+import { startDevDaemonProcess, type DevDaemonProcess } from "./harness/contenders/dev-daemon.ts";
+import { FAKE_KEY, FIXTURE_RUNNER } from "./harness/contenders/fixtures.ts";
+import { formatMs, markdownTable } from "./harness/report/format.ts";
+import { isGone } from "./harness/processes/proc.ts";
+import { cleanUp, freshDir, onCleanUp, signalProcess, sleep } from "./harness/processes/processes.ts";
+import { cleanEnv, stigmerBinary } from "./harness/contenders/setup.ts";
+import { percentile } from "./harness/report/stats.ts";
 
 const STIGMER = stigmerBinary();
 const AT_ONCE = 20;

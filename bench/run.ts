@@ -8,11 +8,11 @@
 // share (processes, /proc, statistics, tables) is in bench/harness/. The exit code says nothing about speed: the
 // run fails only when a workload does not do what it should (a process fails, a log misses lines, a trial times out).
 import { parseArgs } from "node:util";
-import { startDevDaemonProcess } from "./harness/dev-daemon.ts";
-import { formatMs } from "./harness/format.ts";
-import { cleanUp } from "./harness/processes.ts";
-import { prepare } from "./harness/setup.ts";
-import { renderRows, type WorkloadResult } from "./harness/table.ts";
+import { startDevDaemonProcess } from "./harness/contenders/dev-daemon.ts";
+import { formatMs } from "./harness/report/format.ts";
+import { cleanUp } from "./harness/processes/processes.ts";
+import { prepare } from "./harness/contenders/setup.ts";
+import { renderRows, type WorkloadResult } from "./harness/report/table.ts";
 import { benchLogCapture } from "./workloads/capture.ts";
 import { benchDetach } from "./workloads/detach.ts";
 import { benchFirstStatement } from "./workloads/first-statement.ts";

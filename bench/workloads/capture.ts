@@ -5,13 +5,13 @@
 // Floor: `python3 runner.py > file`. Target: ≤ 2× the floor; peak RSS ≤ 100 MiB.
 import { closeSync, openSync, rmSync } from "node:fs";
 import path from "node:path";
-import { FIXTURE_RUNNER, READY_LINE, verifyFlood, type Flood } from "../harness/fixtures.ts";
-import { formatMiB, formatMs, MiB } from "../harness/format.ts";
-import { exitWithin, freshDir, startInGroup, TRIAL_TIMEOUT_MS } from "../harness/processes.ts";
-import { PSS_EVERY, SAMPLE_MS, samplePeaks, type Peaks } from "../harness/proc.ts";
-import { floorRunnerEnv, stigmerEnv, type Setup } from "../harness/setup.ts";
-import { inTurns, summarize } from "../harness/stats.ts";
-import { row, type WorkloadResult } from "../harness/table.ts";
+import { FIXTURE_RUNNER, READY_LINE, verifyFlood, type Flood } from "../harness/contenders/fixtures.ts";
+import { formatMiB, formatMs, MiB } from "../harness/report/format.ts";
+import { exitWithin, freshDir, startInGroup, TRIAL_TIMEOUT_MS } from "../harness/processes/processes.ts";
+import { PSS_EVERY, SAMPLE_MS, samplePeaks, type Peaks } from "../harness/processes/proc.ts";
+import { floorRunnerEnv, stigmerEnv, type Setup } from "../harness/contenders/setup.ts";
+import { inTurns, summarize } from "../harness/report/stats.ts";
+import { row, type WorkloadResult } from "../harness/report/table.ts";
 
 const SIZES = { full: { trials: 5, megabytes: 100 }, quick: { trials: 1, megabytes: 10 } };
 const LINE_BYTES = 100;

@@ -2,11 +2,11 @@
 // `--temporal off`): it checks both, starts the background supervisor, and returns once the runner has printed its
 // ready line (the fixture prints it first thing). A fresh STIGMER_HOME each time, `local stop` after each.
 // No floor and no target: informational.
-import { formatMs } from "../harness/format.ts";
-import type { Setup } from "../harness/setup.ts";
-import { startBackground, stopBackground } from "../harness/stigmer.ts";
-import { summarize } from "../harness/stats.ts";
-import { row, type WorkloadResult } from "../harness/table.ts";
+import { formatMs } from "../harness/report/format.ts";
+import type { Setup } from "../harness/contenders/setup.ts";
+import { startBackground, stopBackground } from "../harness/contenders/stigmer.ts";
+import { summarize } from "../harness/report/stats.ts";
+import { row, type WorkloadResult } from "../harness/report/table.ts";
 
 const STARTS = { full: 10, quick: 2 };
 

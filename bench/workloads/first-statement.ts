@@ -11,13 +11,13 @@
 // Floor: `python3 main.py` started directly (same Python, same file, same environment variable), timed and stopped
 // the same way. Target: ≤ 2× the floor.
 import path from "node:path";
-import { FIRST_STATEMENT_RUNNER, readStamp } from "../harness/fixtures.ts";
-import { formatMs } from "../harness/format.ts";
-import { isGone } from "../harness/proc.ts";
-import { freshDir, startInGroup, stopGroup, STOP_TIMEOUT_MS, TRIAL_TIMEOUT_MS, trackGroup, until, untrackGroup, wallClockMs, type Started } from "../harness/processes.ts";
-import { floorRunnerEnv, stigmerEnv, type Setup } from "../harness/setup.ts";
-import { alternate, summarize } from "../harness/stats.ts";
-import { row, type WorkloadResult } from "../harness/table.ts";
+import { FIRST_STATEMENT_RUNNER, readStamp } from "../harness/contenders/fixtures.ts";
+import { formatMs } from "../harness/report/format.ts";
+import { isGone } from "../harness/processes/proc.ts";
+import { freshDir, startInGroup, stopGroup, STOP_TIMEOUT_MS, TRIAL_TIMEOUT_MS, trackGroup, until, untrackGroup, wallClockMs, type Started } from "../harness/processes/processes.ts";
+import { floorRunnerEnv, stigmerEnv, type Setup } from "../harness/contenders/setup.ts";
+import { alternate, summarize } from "../harness/report/stats.ts";
+import { row, type WorkloadResult } from "../harness/report/table.ts";
 
 // 20: with 10, two runs 15 minutes apart, of builds one small change apart, gave used-home medians 2.00× and 2.47× on this
 // 2-core machine (RESULTS, session 14).

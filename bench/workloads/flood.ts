@@ -8,10 +8,10 @@
 // least a supervisor that captures output does. Target: ≤ 1.3× the floor; peak RSS ≤ 60 MiB.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { FAKE_KEY, fileSize, FLOOD_RUNNER, floodBytes, READY_LINE, readStamp, verifyFlood, type Flood } from "../harness/fixtures.ts";
-import { formatMiB, formatMs, MiB } from "../harness/format.ts";
-import { freePort } from "../harness/ports.ts";
-import { cpuTimeMs, PSS_EVERY, SAMPLE_MS, samplePeaks, type Peaks } from "../harness/proc.ts";
+import { FAKE_KEY, fileSize, FLOOD_RUNNER, floodBytes, READY_LINE, readStamp, verifyFlood, type Flood } from "../harness/contenders/fixtures.ts";
+import { formatMiB, formatMs, MiB } from "../harness/report/format.ts";
+import { freePort } from "../harness/processes/ports.ts";
+import { cpuTimeMs, PSS_EVERY, SAMPLE_MS, samplePeaks, type Peaks } from "../harness/processes/proc.ts";
 import {
   exitWithin,
   freshDir,
@@ -23,11 +23,11 @@ import {
   until,
   wallClockMs,
   type Started,
-} from "../harness/processes.ts";
-import { floorRunnerEnv, type Setup } from "../harness/setup.ts";
-import { startBackground, stopBackground } from "../harness/stigmer.ts";
-import { inTurns, summarize } from "../harness/stats.ts";
-import { row, type WorkloadResult } from "../harness/table.ts";
+} from "../harness/processes/processes.ts";
+import { floorRunnerEnv, type Setup } from "../harness/contenders/setup.ts";
+import { startBackground, stopBackground } from "../harness/contenders/stigmer.ts";
+import { inTurns, summarize } from "../harness/report/stats.ts";
+import { row, type WorkloadResult } from "../harness/report/table.ts";
 
 const TRIALS = { full: 5, quick: 1 };
 export const LINES = 100_000;

@@ -11,7 +11,7 @@
 // stigmer binary: the health checker) are part of what it costs: RssAnon, PSS and CPU count them,
 // RSS is its own (summing RSS would count the shared binary pages twice), and the notes say which helpers there were.
 // Before each set-up the binary is dropped from the page cache, so that its pages come in through stigmer's own faults,
-// as after a reboot (bench/harness/page-cache.ts); then, for the RSS only, the serving set-up once more with the binary
+// as after a reboot (bench/harness/processes/page-cache.ts); then, for the RSS only, the serving set-up once more with the binary
 // read whole into the page cache first, the state a build or an install leaves it in, where the kernel maps whole
 // large folios and RSS is ~2-5 MiB higher for the same process (bench/README.md).
 // No floor. Targets: RSS ≤ 40 MiB with the daemon serving and ≤ 32 MiB without; with it serving, RssAnon below
@@ -20,17 +20,17 @@
 // measured on its own: the checker process started as the supervisor starts it, one call to the serving dev daemon,
 // its CPU time and peak memory, and that CPU spread over the 5 minutes between the watcher's calls.
 import path from "node:path";
-import { readStarts } from "../harness/fixtures.ts";
-import { formatMiB, formatMs, formatPercent, MiB, seconds } from "../harness/format.ts";
-import { hasSupervisord, supervisord, waitForRunner, type Instance } from "../harness/peers.ts";
-import { freePort } from "../harness/ports.ts";
+import { readStarts } from "../harness/contenders/fixtures.ts";
+import { formatMiB, formatMs, formatPercent, MiB, seconds } from "../harness/report/format.ts";
+import { hasSupervisord, supervisord, waitForRunner, type Instance } from "../harness/contenders/peers.ts";
+import { freePort } from "../harness/processes/ports.ts";
 import { spawn } from "node:child_process";
-import { cpuTimeMs, memoryOf, statusBytes, treeCpuTimeMs, treeMemoryOf, type Memory, type TreeMemory } from "../harness/proc.ts";
-import { dropFromPageCache, readWhole } from "../harness/page-cache.ts";
-import { freshDir, sleep } from "../harness/processes.ts";
-import type { Setup } from "../harness/setup.ts";
-import { runningProblem, startBackground, statusNow, stopBackground, type Background } from "../harness/stigmer.ts";
-import { row, type Row, type WorkloadResult } from "../harness/table.ts";
+import { cpuTimeMs, memoryOf, statusBytes, treeCpuTimeMs, treeMemoryOf, type Memory, type TreeMemory } from "../harness/processes/proc.ts";
+import { dropFromPageCache, readWhole } from "../harness/processes/page-cache.ts";
+import { freshDir, sleep } from "../harness/processes/processes.ts";
+import type { Setup } from "../harness/contenders/setup.ts";
+import { runningProblem, startBackground, statusNow, stopBackground, type Background } from "../harness/contenders/stigmer.ts";
+import { row, type Row, type WorkloadResult } from "../harness/report/table.ts";
 
 const SIZES = { full: { settleMs: 10_000, cpuWindowMs: 60_000 }, quick: { settleMs: 2_000, cpuWindowMs: 3_000 } };
 /** How often the memory is sampled during the CPU window, for its mean. */

@@ -5,12 +5,12 @@
 // (Python's start-up, imports, exit); the difference of the medians is what stigmer adds per restart.
 // Target: ≤ 1.5× the floor.
 import path from "node:path";
-import { FIXTURE_RUNNER, readStarts } from "../harness/fixtures.ts";
-import { formatMs } from "../harness/format.ts";
-import { exitWithin, freshDir, signalGroup, sleep, startInGroup, STOP_TIMEOUT_MS, TRIAL_TIMEOUT_MS, POLL_MS, type Started } from "../harness/processes.ts";
-import { floorRunnerEnv, stigmerEnv, type Setup } from "../harness/setup.ts";
-import { inTurns, summarize } from "../harness/stats.ts";
-import { row, type WorkloadResult } from "../harness/table.ts";
+import { FIXTURE_RUNNER, readStarts } from "../harness/contenders/fixtures.ts";
+import { formatMs } from "../harness/report/format.ts";
+import { exitWithin, freshDir, signalGroup, sleep, startInGroup, STOP_TIMEOUT_MS, TRIAL_TIMEOUT_MS, POLL_MS, type Started } from "../harness/processes/processes.ts";
+import { floorRunnerEnv, stigmerEnv, type Setup } from "../harness/contenders/setup.ts";
+import { inTurns, summarize } from "../harness/report/stats.ts";
+import { row, type WorkloadResult } from "../harness/report/table.ts";
 
 const SIZES = { full: { trials: 10, intervalsPerTrial: 15 }, quick: { trials: 1, intervalsPerTrial: 8 } };
 const TARGET_RATIO = 1.5;

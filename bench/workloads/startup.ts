@@ -1,12 +1,12 @@
 // Start-up: the wall time of `stigmer --version`, spawn to exit.
 // Floor: a hello-world compiled by the same Bun with a bare `bun build --compile`: the least a compiled Bun
 // program costs to start. Target: ≤ 1.5× the floor.
-import { compileProgram } from "../harness/compile.ts";
-import { formatMs } from "../harness/format.ts";
-import { freshDir, timedRunPrinting } from "../harness/processes.ts";
-import type { Setup } from "../harness/setup.ts";
-import { alternate } from "../harness/stats.ts";
-import { row, type WorkloadResult } from "../harness/table.ts";
+import { compileProgram } from "../harness/contenders/compile.ts";
+import { formatMs } from "../harness/report/format.ts";
+import { freshDir, timedRunPrinting } from "../harness/processes/processes.ts";
+import type { Setup } from "../harness/contenders/setup.ts";
+import { alternate } from "../harness/report/stats.ts";
+import { row, type WorkloadResult } from "../harness/report/table.ts";
 
 const RUNS = { full: 30, quick: 5 };
 const TARGET_RATIO = 1.5;

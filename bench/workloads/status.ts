@@ -4,13 +4,13 @@
 // daemon serving, the agent-runner the only component, ready). Wall time, spawn to exit.
 // Floor: `stigmer --version`, alternated with the three, the order rotated and reversed round by round.
 // Target: ≤ 100 ms each, absolute (the issue words it so); the ratio to `--version` is shown too.
-import { formatMs } from "../harness/format.ts";
-import { freePort } from "../harness/ports.ts";
-import { freshDir, timedRun, timedRunPrinting } from "../harness/processes.ts";
-import { stigmerEnv, type Setup } from "../harness/setup.ts";
-import { parseStatus, runningProblem, startBackground, stopBackground, type StatusJson } from "../harness/stigmer.ts";
-import { alternate, summarize } from "../harness/stats.ts";
-import { row, type WorkloadResult } from "../harness/table.ts";
+import { formatMs } from "../harness/report/format.ts";
+import { freePort } from "../harness/processes/ports.ts";
+import { freshDir, timedRun, timedRunPrinting } from "../harness/processes/processes.ts";
+import { stigmerEnv, type Setup } from "../harness/contenders/setup.ts";
+import { parseStatus, runningProblem, startBackground, stopBackground, type StatusJson } from "../harness/contenders/stigmer.ts";
+import { alternate, summarize } from "../harness/report/stats.ts";
+import { row, type WorkloadResult } from "../harness/report/table.ts";
 
 const RUNS = { full: 30, quick: 5 };
 const TARGET_MS = 100;

@@ -5,11 +5,11 @@
 // load, and one long window per contender would hand that drift to whoever ran then. stigmer runs in the foreground
 // here (see RunOptions.foreground). Floor: the bash loop. Target: interval ≤ 1.2× the floor.
 import path from "node:path";
-import { readStarts } from "../../harness/fixtures.ts";
-import { formatMs } from "../../harness/format.ts";
-import { FLOOR_NAME, waitForRunner, type Contender } from "../../harness/peers.ts";
-import { sleep } from "../../harness/processes.ts";
-import { turnOrder } from "../../harness/stats.ts";
+import { readStarts } from "../../harness/contenders/fixtures.ts";
+import { formatMs } from "../../harness/report/format.ts";
+import { FLOOR_NAME, waitForRunner, type Contender } from "../../harness/contenders/peers.ts";
+import { sleep } from "../../harness/processes/processes.ts";
+import { turnOrder } from "../../harness/report/stats.ts";
 import { contenderDir, type PeerResult } from "./result.ts";
 
 const SIZES = { full: { windowMs: 20_000, rounds: 4 }, quick: { windowMs: 5_000, rounds: 1 } };

@@ -5,12 +5,12 @@
 // PSS samples. The runner stays up afterwards, so the supervisor stays measurable. 5 trials (1 with --quick), the
 // order rotated. Floor: the bash loop (`python3 runner.py >> log`). Targets: time ≤ 1.2× the floor, peak RSS < 60 MiB.
 import path from "node:path";
-import { fileSize, floodBytes, READY_LINE, verifyFlood, type Flood } from "../../harness/fixtures.ts";
-import { formatMiB, formatMs, MiB } from "../../harness/format.ts";
-import { FLOOR_NAME, type Contender } from "../../harness/peers.ts";
-import { PSS_EVERY, SAMPLE_MS, samplePeaks } from "../../harness/proc.ts";
-import { until } from "../../harness/processes.ts";
-import { turnOrder } from "../../harness/stats.ts";
+import { fileSize, floodBytes, READY_LINE, verifyFlood, type Flood } from "../../harness/contenders/fixtures.ts";
+import { formatMiB, formatMs, MiB } from "../../harness/report/format.ts";
+import { FLOOR_NAME, type Contender } from "../../harness/contenders/peers.ts";
+import { PSS_EVERY, SAMPLE_MS, samplePeaks } from "../../harness/processes/proc.ts";
+import { until } from "../../harness/processes/processes.ts";
+import { turnOrder } from "../../harness/report/stats.ts";
 import { contenderDir, emptyValues, record, type PeerResult } from "./result.ts";
 
 const SIZES = { full: { trials: 5, megabytes: 200 }, quick: { trials: 1, megabytes: 10 } };

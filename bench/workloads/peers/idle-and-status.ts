@@ -6,12 +6,12 @@
 // every round, after one untimed run each. The bash loop is the floor of the idle rows; it has no status command.
 // Targets: RSS, RssAnon and CPU below supervisord's; status ≤ ½ the faster peer's.
 import path from "node:path";
-import { readStarts } from "../../harness/fixtures.ts";
-import { formatMiB, formatMs, formatPercent, seconds } from "../../harness/format.ts";
-import { waitForRunner, type Contender, type Instance } from "../../harness/peers.ts";
-import { treeCpuTimeMs, treeMemoryOf } from "../../harness/proc.ts";
-import { sleep } from "../../harness/processes.ts";
-import { turnOrder } from "../../harness/stats.ts";
+import { readStarts } from "../../harness/contenders/fixtures.ts";
+import { formatMiB, formatMs, formatPercent, seconds } from "../../harness/report/format.ts";
+import { waitForRunner, type Contender, type Instance } from "../../harness/contenders/peers.ts";
+import { treeCpuTimeMs, treeMemoryOf } from "../../harness/processes/proc.ts";
+import { sleep } from "../../harness/processes/processes.ts";
+import { turnOrder } from "../../harness/report/stats.ts";
 import { contenderDir, emptyValues, record, type PeerResult } from "./result.ts";
 
 const SIZES = { full: { settleMs: 10_000, cpuWindowMs: 30_000, statusRuns: 20 }, quick: { settleMs: 2_000, cpuWindowMs: 3_000, statusRuns: 3 } };

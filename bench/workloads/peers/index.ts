@@ -3,10 +3,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "../../harness/fixtures.ts";
-import { formatMs } from "../../harness/format.ts";
-import { allContenders, hasSupervisord, PM2_BIN } from "../../harness/peers.ts";
-import type { Setup } from "../../harness/setup.ts";
+import { ROOT } from "../../harness/contenders/fixtures.ts";
+import { formatMs } from "../../harness/report/format.ts";
+import { allContenders, hasSupervisord, PM2_BIN } from "../../harness/contenders/peers.ts";
+import type { Setup } from "../../harness/contenders/setup.ts";
 import { benchCrashLoop } from "./crash-loop.ts";
 import { benchLogFlood } from "./flood.ts";
 import { benchIdleAndStatus } from "./idle-and-status.ts";

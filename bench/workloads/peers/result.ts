@@ -1,8 +1,8 @@
 // The `--peers` table: a column per contender, each row saying whether stigmer is ahead of the better of pm2 and
 // supervisord and whether it meets its target.
-import { freshDir } from "../../harness/processes.ts";
-import { markdownTable, type Format } from "../../harness/format.ts";
-import { summarize } from "../../harness/stats.ts";
+import { freshDir } from "../../harness/processes/processes.ts";
+import { markdownTable, type Format } from "../../harness/report/format.ts";
+import { summarize } from "../../harness/report/stats.ts";
 
 export interface PeerResult {
   workload: string;

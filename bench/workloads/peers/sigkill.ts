@@ -1,9 +1,9 @@
 // Peers, supervisor SIGKILLed: SIGKILL to each supervisor 0.3 s after its quiet runner started; is the runner still
 // alive 2 s later, an orphan? The bash loop is the floor (it leaves its runner running). Target: no orphan.
 import path from "node:path";
-import { waitForRunner, type Contender } from "../../harness/peers.ts";
-import { isGone } from "../../harness/proc.ts";
-import { signalProcess, sleep } from "../../harness/processes.ts";
+import { waitForRunner, type Contender } from "../../harness/contenders/peers.ts";
+import { isGone } from "../../harness/processes/proc.ts";
+import { signalProcess, sleep } from "../../harness/processes/processes.ts";
 import { contenderDir, emptyValues, record, type PeerResult } from "./result.ts";
 
 export async function benchSigkill(list: Contender[]): Promise<PeerResult[]> {

@@ -3,11 +3,11 @@
 // grandchild are left 0.1 s after it returned. 3 trials (1 with --quick), the order rotated. The bash loop has no
 // stop command. Target: none left.
 import path from "node:path";
-import { formatMs } from "../../harness/format.ts";
-import { FLOOR_NAME, readPidFile, STOP_TIMEOUT_S, waitForRunner, type Contender } from "../../harness/peers.ts";
-import { isGone } from "../../harness/proc.ts";
-import { sleep, until } from "../../harness/processes.ts";
-import { turnOrder } from "../../harness/stats.ts";
+import { formatMs } from "../../harness/report/format.ts";
+import { FLOOR_NAME, readPidFile, STOP_TIMEOUT_S, waitForRunner, type Contender } from "../../harness/contenders/peers.ts";
+import { isGone } from "../../harness/processes/proc.ts";
+import { sleep, until } from "../../harness/processes/processes.ts";
+import { turnOrder } from "../../harness/report/stats.ts";
 import { contenderDir, emptyValues, record, type PeerResult } from "./result.ts";
 
 const TRIALS = { full: 3, quick: 1 };

@@ -14,12 +14,12 @@
 // (its own wall-clock marks), against what the 2× target leaves before the spawn.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { FIRST_STATEMENT_RUNNER, readStamp, ROOT, TEMPORAL_SERVICE } from "../../harness/fixtures.ts";
-import { compileProgram } from "../../harness/compile.ts";
-import { formatMs, formatRange, formatRatio, markdownTable } from "../../harness/format.ts";
-import { freshDir, startInGroup } from "../../harness/processes.ts";
-import { cleanEnv, findPython, floorRunnerEnv, prepare, stigmerBinary } from "../../harness/setup.ts";
-import { alternate, summarize, type Summary } from "../../harness/stats.ts";
+import { FIRST_STATEMENT_RUNNER, readStamp, ROOT, TEMPORAL_SERVICE } from "../../harness/contenders/fixtures.ts";
+import { compileProgram } from "../../harness/contenders/compile.ts";
+import { formatMs, formatRange, formatRatio, markdownTable } from "../../harness/report/format.ts";
+import { freshDir, startInGroup } from "../../harness/processes/processes.ts";
+import { cleanEnv, findPython, floorRunnerEnv, prepare, stigmerBinary } from "../../harness/contenders/setup.ts";
+import { alternate, summarize, type Summary } from "../../harness/report/stats.ts";
 import { GUARD_SCRIPT } from "../../../src/lifecycle/supervisor/orphan-guard.ts";
 import { PROBE_SCRIPT } from "../../../src/platform/python/python.ts";
 import { directTrial, stigmerTrial, timeFirstStatement } from "../first-statement.ts";

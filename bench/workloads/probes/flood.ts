@@ -26,14 +26,14 @@
 // No target: it shows how much of the flood target is Bun's own.
 import path from "node:path";
 import { existsSync, rmSync } from "node:fs";
-import { compileProgram } from "../../harness/compile.ts";
-import { fileSize, FLOOD_RUNNER, ROOT } from "../../harness/fixtures.ts";
-import { formatMs, formatRange, formatRatio, markdownTable } from "../../harness/format.ts";
-import { freePort } from "../../harness/ports.ts";
-import { cpuTimeMs } from "../../harness/proc.ts";
-import { freshDir, startInGroup, TRIAL_TIMEOUT_MS, until, type Started } from "../../harness/processes.ts";
-import { cleanEnv, findPython, prepare, stigmerBinary } from "../../harness/setup.ts";
-import { inTurns, summarize } from "../../harness/stats.ts";
+import { compileProgram } from "../../harness/contenders/compile.ts";
+import { fileSize, FLOOD_RUNNER, ROOT } from "../../harness/contenders/fixtures.ts";
+import { formatMs, formatRange, formatRatio, markdownTable } from "../../harness/report/format.ts";
+import { freePort } from "../../harness/processes/ports.ts";
+import { cpuTimeMs } from "../../harness/processes/proc.ts";
+import { freshDir, startInGroup, TRIAL_TIMEOUT_MS, until, type Started } from "../../harness/processes/processes.ts";
+import { cleanEnv, findPython, prepare, stigmerBinary } from "../../harness/contenders/setup.ts";
+import { inTurns, summarize } from "../../harness/report/stats.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
 import { endWithRunner, floodOnce, LINE_BYTES, LINES, pipeTrial, REDACTED_FLOOD, stigmerTrial, UNREDACTED_FLOOD, unsupervisedFloodEnv, type FloodSpan } from "../flood.ts";
 

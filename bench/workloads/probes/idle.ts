@@ -10,15 +10,15 @@
 // on a timer, and once a thread compiled by Bun's cc finds it readable, as stigmer's supervisor reads it. A probe may
 // read its input on stdin and be sent one status request on its control socket, as stigmer's supervisor is. No target.
 import path from "node:path";
-import { compileProgram } from "../../harness/compile.ts";
-import { dropFromPageCache, readWhole } from "../../harness/page-cache.ts";
-import { FAKE_KEY, ROOT } from "../../harness/fixtures.ts";
-import { formatMiB, formatMs, formatPercent, markdownTable, seconds } from "../../harness/format.ts";
-import { cpuTimeMs, memoryOf, statusBytes } from "../../harness/proc.ts";
-import { cleanEnv } from "../../harness/setup.ts";
+import { compileProgram } from "../../harness/contenders/compile.ts";
+import { dropFromPageCache, readWhole } from "../../harness/processes/page-cache.ts";
+import { FAKE_KEY, ROOT } from "../../harness/contenders/fixtures.ts";
+import { formatMiB, formatMs, formatPercent, markdownTable, seconds } from "../../harness/report/format.ts";
+import { cpuTimeMs, memoryOf, statusBytes } from "../../harness/processes/proc.ts";
+import { cleanEnv } from "../../harness/contenders/setup.ts";
 import { controlRequest } from "../../../src/lifecycle/control/client.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../../src/platform/process/self.ts";
-import { freshDir, signalGroup, sleep, startInGroup, untrackGroup, type Started } from "../../harness/processes.ts";
+import { freshDir, signalGroup, sleep, startInGroup, untrackGroup, type Started } from "../../harness/processes/processes.ts";
 
 /** How long a probe has to start answering on its control socket. */
 const STATUS_TIMEOUT_MS = 10_000;
@@ -26,7 +26,7 @@ const SIZES = { full: { settleMs: 10_000, cpuWindowMs: 60_000 }, quick: { settle
 
 interface Probe {
   name: string;
-  /** How its binary sits in the page cache when it starts (bench/harness/page-cache.ts); dropped unless said. */
+  /** How its binary sits in the page cache when it starts (bench/harness/processes/page-cache.ts); dropped unless said. */
   pageCache?: "read whole";
   /** The program. `SCRATCH` is a directory it may create sockets in; `ENDPOINT` the serving dev daemon's host:port. */
   source: string;

@@ -2,9 +2,9 @@
 // small compiled programs (bench/workloads/probes/idle.ts, startup.ts), what of the runner's first statement is left
 // to stigmer once the daemon check is paid for (first-statement.ts), and what copying a flood, and a runner's chatter,
 // costs a program on Bun (flood.ts). Five tables; no targets.
-import { startDevDaemonProcess } from "../../harness/dev-daemon.ts";
-import { formatMs } from "../../harness/format.ts";
-import { cleanEnv } from "../../harness/setup.ts";
+import { startDevDaemonProcess } from "../../harness/contenders/dev-daemon.ts";
+import { formatMs } from "../../harness/report/format.ts";
+import { cleanEnv } from "../../harness/contenders/setup.ts";
 import { probeFirstStatement } from "./first-statement.ts";
 import { probeFlood } from "./flood.ts";
 import { probeIdle } from "./idle.ts";

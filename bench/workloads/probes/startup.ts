@@ -13,12 +13,12 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { keyringAddonPath, keyringAddonPlugin } from "../../../build/keyring-addon.ts";
 import { hostTarget } from "../../../build/targets.ts";
-import { compileProgram } from "../../harness/compile.ts";
-import { ROOT } from "../../harness/fixtures.ts";
-import { formatMs, formatRange, markdownTable } from "../../harness/format.ts";
-import { freshDir, timedRunPrinting } from "../../harness/processes.ts";
-import { cleanEnv, stigmerBinary } from "../../harness/setup.ts";
-import { alternate, summarize } from "../../harness/stats.ts";
+import { compileProgram } from "../../harness/contenders/compile.ts";
+import { ROOT } from "../../harness/contenders/fixtures.ts";
+import { formatMs, formatRange, markdownTable } from "../../harness/report/format.ts";
+import { freshDir, timedRunPrinting } from "../../harness/processes/processes.ts";
+import { cleanEnv, stigmerBinary } from "../../harness/contenders/setup.ts";
+import { alternate, summarize } from "../../harness/report/stats.ts";
 
 const RUNS = { full: 30, quick: 10 };
 const HELLO = 'console.log("hello");\n';

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { FIXTURE_RUNNER, readStarts, ROOT } from "./fixtures.ts";
-import { onCleanUp, signalGroup, signalProcess, sleepSync, startInGroup, trackGroup, until } from "./processes.ts";
+import { onCleanUp, signalGroup, signalProcess, sleepSync, startInGroup, trackGroup, until } from "../processes/processes.ts";
 import { floorRunnerEnv, stigmerEnv, type Setup } from "./setup.ts";
 
 /** How long a stop command gives a runner between SIGTERM and SIGKILL, under every contender. */

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { BunPlugin } from "bun";
-import { stigmerBundling } from "../../build/bundling.ts";
+import { stigmerBundling } from "../../../build/bundling.ts";
 
 /**
  * bare: what `bun build --compile` does with no flags.

@@ -3,7 +3,7 @@
 // (TEMPORAL_SERVICE_ADDRESS). It runs under the Bun running the bench.
 import path from "node:path";
 import { ROOT, TEMPORAL_SERVICE } from "./fixtures.ts";
-import { signalGroup, startInGroup, stopGroup, STOP_TIMEOUT_MS } from "./processes.ts";
+import { signalGroup, startInGroup, stopGroup, STOP_TIMEOUT_MS } from "../processes/processes.ts";
 
 export interface DevDaemonProcess {
   /** "127.0.0.1:PORT" */

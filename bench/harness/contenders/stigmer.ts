@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { FIXTURE_RUNNER } from "./fixtures.ts";
-import { isGone } from "./proc.ts";
+import { isGone } from "../processes/proc.ts";
 import {
   exitWithin,
   onCleanUp,
@@ -16,7 +16,7 @@ import {
   TRIAL_TIMEOUT_MS,
   until,
   untrackGroup,
-} from "./processes.ts";
+} from "../processes/processes.ts";
 import { stigmerEnv, type Setup } from "./setup.ts";
 
 /** The parts of `local status --json` (DESIGN.md, "Status") checked here. */

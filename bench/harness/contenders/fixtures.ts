@@ -2,7 +2,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 
-export const ROOT = path.resolve(import.meta.dir, "..", "..");
+export const ROOT = path.resolve(import.meta.dir, "..", "..", "..");
 
 /** test/fixtures/runner.py, driven by FIXTURE_* variables (its docstring): exits at once, serves quietly, floods, … */
 export const FIXTURE_RUNNER = path.join(ROOT, "test", "fixtures", "runner.py");
