@@ -110,7 +110,9 @@ const writeAll = (chunk, length) => {
   let written = 0;
   while (written < length) written += writeSync(out, chunk, written, length - written);
 };
-const endLines = () => {
+// Every chunk, then what the line path still holds.
+const copyAll = async (chunks) => {
+  for await (const chunk of chunks) writeAll(chunk, chunk.byteLength);
   const rest = assembler?.flush();
   if (rest) log.write(rest);
   log?.flush();
@@ -151,9 +153,8 @@ if (reader === "blocking") {
     const fd = reopened(constants.O_NONBLOCK);
     const wait = await readableWait(fd);
     if (!wait) process.exit(5);
-    for await (const chunk of readWhenReadable(fd, wait)) writeAll(chunk, chunk.byteLength);
+    await copyAll(readWhenReadable(fd, wait));
     wait.close();
-    endLines();
   })();
 } else if (reader === "worker" || reader === "pacedworker") {
   const worker = new Worker(URL.createObjectURL(new Blob([${JSON.stringify(BLOCKING_WORKER)}])));
@@ -161,10 +162,7 @@ if (reader === "blocking") {
   worker.postMessage({ fd: blocking(), paced: reader === "pacedworker" });
 } else {
   // "stream", "relay" and "lines".
-  (async () => {
-    for await (const chunk of Bun.file(read).stream()) writeAll(chunk, chunk.byteLength);
-    endLines();
-  })();
+  void copyAll(Bun.file(read).stream());
 }
 `;
 
