@@ -1,4 +1,4 @@
-import { fstatSync, ftruncateSync, renameSync, writevSync } from "node:fs";
+import { fstatSync, ftruncateSync, lstatSync, renameSync, writevSync } from "node:fs";
 import { closeQuietly, openPrivateFile } from "../control/state-dir.ts";
 
 /** Size-based rotation: `log`, `log.1` … `log.<files-1>`, oldest last. */
@@ -24,16 +24,26 @@ const GATHER_BYTES = 64 * 1024;
 const DIRECT_BYTES = 16 * 1024;
 const FLUSH_MS = 5;
 
+/** How often a log that is written to looks whether its file is still the one at its path. */
+const PATH_CHECK_MS = 1000;
+
 /**
- * An append-only log file, rotated by size. A write that fails (disk full, file removed)
- * is reported once through `onError` and the bytes are dropped: logging must never stop
- * the runner. It recovers by itself when writing works again.
+ * An append-only log file, rotated by size. A write that fails (disk full, its directory removed)
+ * is reported once through `onError` and the bytes are dropped: logging must never stop the
+ * runner. It recovers by itself when writing works again. A file moved away or removed (by hand,
+ * by logrotate) is left alone: within a second, or at the next rotation, the lines go to a new
+ * file at the path. A rotation that cannot move the files is reported once; the file then grows
+ * on, and the rotation is tried again once it has grown by another `maxBytes`.
  */
 export class LogFile {
-  /** Null while no file is open: a rotation whose next file could not be opened, or after close. */
+  /** Null while no file is open: after close, or while the file at the path cannot be opened. */
   private fd: number | null = null;
   private size = 0;
   private closed = false;
+  /** When the file at the path was last compared with ours (performance.now()). */
+  private checkedAt = 0;
+  /** After a rotation that failed, the size at which the next is tried; null while rotating works. */
+  private rotationRetrySize: number | null = null;
   private readonly gathered = Buffer.allocUnsafe(GATHER_BYTES);
   private gatheredBytes = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -54,7 +64,7 @@ export class LogFile {
     const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
     // What is waiting goes first when this write would take the file past its rotation size,
     // so that rotation still happens between writes, never inside one.
-    if (this.gatheredBytes > 0 && this.size + this.gatheredBytes + data.length > this.rotation.maxBytes) this.flush();
+    if (this.gatheredBytes > 0 && this.pastSize(this.gatheredBytes + data.length)) this.flush();
     if (data.length >= DIRECT_BYTES) return this.writeOut([this.takeGathered(), data]);
     if (this.gatheredBytes + data.length > GATHER_BYTES) this.flush();
     data.copy(this.gathered, this.gatheredBytes);
@@ -77,14 +87,20 @@ export class LogFile {
     return data;
   }
 
+  /** Whether `bytes` more would take the file past its size, with a rotation due then (none while a failed one waits). */
+  private pastSize(bytes: number): boolean {
+    return this.size + bytes > this.rotation.maxBytes && this.size >= (this.rotationRetrySize ?? 0);
+  }
+
   /** Writes `parts` one after the other, rotating first if they would take the file past its size. */
   private writeOut(parts: Buffer[]): void {
     let rest = parts.filter((part) => part.length > 0);
     const total = rest.reduce((sum, part) => sum + part.length, 0);
     if (total === 0 || this.closed) return;
     try {
-      let fd = this.fd ?? this.open();
-      if (this.size > 0 && this.size + total > this.rotation.maxBytes) fd = this.rotate(fd);
+      let fd = this.current();
+      // An empty file takes what comes, however big.
+      if (this.size > 0 && this.pastSize(total)) fd = this.rotate(fd);
       while (rest.length > 0) {
         const written = writevSync(fd, rest);
         this.size += written;
@@ -105,11 +121,29 @@ export class LogFile {
   close(): void {
     this.flush();
     this.closed = true;
-    if (this.fd !== null) closeQuietly(this.fd);
-    this.fd = null;
+    this.release();
   }
 
-  /** Opens the file at its path (or throws); its size there decides the next rotation. */
+  /** The descriptor to write to: the file at the path, opened anew when ours is no longer there. */
+  private current(): number {
+    if (this.fd === null) return this.open();
+    const now = performance.now();
+    if (now - this.checkedAt < PATH_CHECK_MS) return this.fd;
+    this.checkedAt = now;
+    return this.isAtPath(this.fd) ? this.fd : this.reopen();
+  }
+
+  /** Whether `fd` is the file at the path (not moved away, removed, or replaced). */
+  private isAtPath(fd: number): boolean {
+    try {
+      const [here, ours] = [lstatSync(this.path), fstatSync(fd)];
+      return here.ino === ours.ino && here.dev === ours.dev;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Opens the file at the path (or throws); its size there decides the next rotation. */
   private open(): number {
     const fd = openPrivateFile(this.path, "append");
     try {
@@ -119,29 +153,60 @@ export class LogFile {
       throw error;
     }
     this.fd = fd;
+    this.checkedAt = performance.now();
     return fd;
+  }
+
+  /**
+   * Lets go of the descriptor, forgotten before it is closed: should no file open after it, no
+   * later write may reach whatever file or socket is given its number next.
+   */
+  private release(): void {
+    const fd = this.fd;
+    this.fd = null;
+    this.size = 0;
+    if (fd !== null) closeQuietly(fd);
+  }
+
+  private reopen(): number {
+    this.release();
+    return this.open();
   }
 
   /** Moves the files along and opens a new one at the path; returns the descriptor to write to. */
   private rotate(fd: number): number {
+    // Moved away or removed already: a new file at the path is the rotation, and the other one is not touched.
+    if (!this.isAtPath(fd)) return this.reopen();
     if (this.rotation.files === 1) {
       ftruncateSync(fd, 0);
       this.size = 0;
       return fd;
     }
-    // Forgotten before it is closed: should the next file not open, no later write may reach
-    // whatever file or socket is given this number next.
-    this.fd = null;
-    closeQuietly(fd);
+    const failure = this.shiftFiles();
+    if (failure !== null) {
+      if (this.rotationRetrySize === null) this.onError(`cannot rotate ${this.path}: ${failure}; it grows past its size until it can`);
+      this.rotationRetrySize = this.size + this.rotation.maxBytes;
+      return fd;
+    }
+    if (this.rotationRetrySize !== null) {
+      this.rotationRetrySize = null;
+      this.onError(`rotating ${this.path} works again`);
+    }
+    return this.reopen();
+  }
+
+  /** `log.<n-2>` → `log.<n-1>` … `log` → `log.1`; stops at the first move that fails (a missing file is fine), and says why. */
+  private shiftFiles(): string | null {
     for (let index = this.rotation.files - 1; index >= 1; index--) {
       const from = index === 1 ? this.path : `${this.path}.${index - 1}`;
       try {
         renameSync(from, `${this.path}.${index}`);
-      } catch {
+      } catch (error) {
         // Fewer files than the limit so far.
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") return (error as Error).message;
       }
     }
-    return this.open();
+    return null;
   }
 }
 

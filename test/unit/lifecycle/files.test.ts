@@ -1,6 +1,6 @@
 // The file and socket edges of the lifecycle, on a real temporary directory.
 import { afterEach, describe, expect, test } from "bun:test";
-import { closeSync, openSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { StigmerError } from "../../../src/cli/errors.ts";
 import { controlRequest } from "../../../src/lifecycle/control/client.ts";
@@ -17,6 +17,19 @@ afterEach(async () => {
   for (const server of servers.splice(0)) server.close();
   cleanupAll();
 });
+
+/** This process's descriptors open on `file`, by number. */
+function descriptorsOf(file: string): number[] {
+  return readdirSync("/proc/self/fd")
+    .map(Number)
+    .filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+}
 
 describe("LogFile", () => {
   test("rotates by size, keeping the configured number of files, each 0600", () => {
@@ -49,6 +62,7 @@ describe("LogFile", () => {
     const log = new LogFile(file, (message) => messages.push(message), { maxBytes: 100, files: 3 });
     log.write(`${"a".repeat(59)}\n`);
     log.flush();
+    const heldFd = descriptorsOf(file)[0];
     rmSync(dir, { recursive: true });
     log.write(`${"b".repeat(59)}\n`);
     log.flush();
@@ -56,6 +70,7 @@ describe("LogFile", () => {
     const other = path.join(tempDir(), "other");
     const otherFd = openSync(other, "w+");
     try {
+      expect(otherFd).toBe(heldFd!);
       log.write("lost\n");
       log.flush();
       expect(readFileSync(other, "utf8")).toBe("");
@@ -72,6 +87,83 @@ describe("LogFile", () => {
     } finally {
       closeSync(otherFd);
     }
+  });
+
+  test("a log moved away is not touched again: the rotation starts a new file at its path (one file kept, or three)", () => {
+    for (const files of [1, 3]) {
+      const dir = tempDir();
+      const file = path.join(dir, "x.log");
+      const messages: string[] = [];
+      const log = new LogFile(file, (message) => messages.push(message), { maxBytes: 100, files });
+      log.write(`${"a".repeat(79)}\n`);
+      log.flush();
+      renameSync(file, path.join(dir, "kept"));
+      log.write(`${"b".repeat(39)}\n`);
+      log.close();
+      expect(readFileSync(path.join(dir, "kept"), "utf8")).toBe(`${"a".repeat(79)}\n`);
+      expect(readFileSync(file, "utf8")).toBe(`${"b".repeat(39)}\n`);
+      expect(existsSync(`${file}.1`)).toBe(false);
+      expect(messages).toEqual([]);
+    }
+  });
+
+  test("a log removed while it is written to: within a second the lines go to a new file at its path, and a missing directory is reported until it is back", async () => {
+    const dir = path.join(tempDir(), "logs");
+    mkdirSync(dir);
+    const file = path.join(dir, "x.log");
+    const messages: string[] = [];
+    const log = new LogFile(file, (message) => messages.push(message));
+    log.write("one\n");
+    log.flush();
+    rmSync(file);
+    await Bun.sleep(1100);
+    log.write("two\n");
+    log.flush();
+    expect(readFileSync(file, "utf8")).toBe("two\n");
+    expect(messages).toEqual([]);
+    rmSync(dir, { recursive: true });
+    await Bun.sleep(1100);
+    log.write("lost\n");
+    log.flush();
+    expect(log.problem).toContain(`cannot write ${file}`);
+    expect(descriptorsOf(file)).toEqual([]);
+    mkdirSync(dir);
+    log.write("three\n");
+    log.close();
+    expect(readFileSync(file, "utf8")).toBe("three\n");
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toStartWith(`cannot write ${file}: `);
+    expect(messages[0]).toEndWith("; dropping log lines until it works again");
+    expect(messages[1]).toBe(`writing ${file} works again`);
+  });
+
+  test("a rotation that cannot move the files is reported once; the log grows on, and rotates once it can", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "x.log");
+    // A directory where the first rotated file goes: the current file cannot be moved there.
+    mkdirSync(`${file}.1`);
+    writeFileSync(path.join(`${file}.1`, "in-the-way"), "");
+    const messages: string[] = [];
+    const log = new LogFile(file, (message) => messages.push(message), { maxBytes: 100, files: 2 });
+    const lines = Array.from({ length: 10 }, (_, index) => `${String(index).padStart(2, "0")} ${"x".repeat(46)}\n`);
+    for (const line of lines) {
+      log.write(line);
+      log.flush();
+    }
+    expect(readFileSync(file, "utf8")).toBe(lines.join(""));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toStartWith(`cannot rotate ${file}: `);
+    expect(messages[0]).toEndWith("; it grows past its size until it can");
+    expect(log.problem).toBeNull();
+    rmSync(`${file}.1`, { recursive: true });
+    for (const line of ["10 after\n", "11 after\n", "12 after\n"]) {
+      log.write(line);
+      log.flush();
+    }
+    log.close();
+    expect(messages).toEqual([messages[0]!, `rotating ${file} works again`]);
+    expect(readFileSync(`${file}.1`, "utf8")).toStartWith(lines.join(""));
+    expect(readFileSync(file, "utf8").length).toBeLessThanOrEqual(100);
   });
 
   test("writes after close are dropped, not reported", () => {
