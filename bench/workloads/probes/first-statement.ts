@@ -222,8 +222,9 @@ function leastStartSteps(stepsFile: string, stampFile: string, totalMs: number):
 
 /**
  * Where the least start's time goes, and what the 2× target leaves for the steps before the spawn: twice the
- * floor, less the runner's own start under it. No start that checks the services with grpc-js before its runner,
- * as DESIGN.md asks, can spend less before the spawn than the least start's first three steps.
+ * floor, less the runner's own start under it. No start compiled by Bun that checks the services with grpc-js (the
+ * project's gRPC client) before its runner, as DESIGN.md asks, spends less before the spawn than the least start's
+ * first three steps.
  */
 function stepsTable(steps: readonly LeastStartSteps[], floor: Summary): string {
   const names = Object.keys(STEP_NAMES) as (keyof LeastStartSteps)[];
