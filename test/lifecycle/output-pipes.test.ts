@@ -2,10 +2,10 @@
 // (src/platform/process/output-pipes.ts), read when a thread of ours finds them readable
 // (readable-wait.ts), and "pipe" stdio when no FIFO can be made.
 import { afterEach, describe, expect, test } from "bun:test";
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, symlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { WAIT_THREAD_NAME } from "../../src/platform/process/readable-wait.ts";
-import { cleanEnv, cleanupAll, FIXTURE_RUNNER, startCli, tempDir, waitFor } from "../helpers.ts";
+import { cleanEnv, cleanupAll, FIXTURE_RUNNER, killAtEnd, processAlive, runCli, startCli, stopSupervisorAtEnd, tempDir, waitFor } from "../helpers.ts";
 
 afterEach(cleanupAll);
 
@@ -62,6 +62,32 @@ function fifo(): { read: number; write: number } {
   return { read, write: openSync(name, constants.O_WRONLY) };
 }
 
+/**
+ * A runner that starts a helper in a session of its own (as agents start browsers), which holds
+ * the runner's stdout and stderr for 60 s and prints "helper <pid>"; then the runner prints its
+ * ready line and serves ("serve": sleeps) or exits 1 ("exit").
+ */
+function escapingRunner(home: string, then: "serve" | "exit"): string {
+  const dir = path.join(home, `escaping-${then}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, "main.py"),
+    [
+      "import subprocess, sys, time",
+      'helper = subprocess.Popen(["sleep", "60"], start_new_session=True)',
+      'print(f"helper {helper.pid}", flush=True)',
+      'print("Worker ready", flush=True)',
+      then === "serve" ? "time.sleep(3600)" : "sys.exit(1)",
+      "",
+    ].join("\n"),
+  );
+  return dir;
+}
+
+function helperPids(output: string): number[] {
+  return [...output.matchAll(/^helper (\d+)$/gm)].map((match) => Number(match[1]));
+}
+
 describe("the runner's output channel", () => {
   test("stdout and stderr are pipes whose names are gone, and nothing is left in TMPDIR", async () => {
     const s = setup({ FIXTURE_SAY: "hello on stdout", FIXTURE_SAY_ERR: "hello on stderr" });
@@ -103,6 +129,51 @@ describe("the runner's output channel", () => {
     expect((await cli.exited).code).toBe(0);
   });
 
+  test("a helper the runner left in a session of its own, holding its output, keeps neither the pipes nor the supervisor: stop ends it at once, in the foreground and the background", async () => {
+    const s = setup();
+    const runner = escapingRunner(s.home, "serve");
+    const cli = startCli(["local", "start", "--no-wait-daemon", "--runner", runner, "--python", PYTHON], s.env);
+    const helper = await waitFor("the helper", () => helperPids(cli.output())[0]);
+    killAtEnd(helper);
+    await waitFor("the ready line", () => cli.output().includes("Worker ready"));
+    cli.child.kill("SIGTERM");
+    expect((await cli.exited).code).toBe(0);
+    // Stopped without waiting for the helper's 60 s: it still runs, out of reach as the README says.
+    expect(processAlive(helper)).toBe(true);
+
+    const detached = runCli(["local", "start", "--detach", "--no-wait-daemon", "--runner", runner, "--python", PYTHON], s.env);
+    expect(detached.code).toBe(0);
+    stopSupervisorAtEnd(s.home);
+    const background = await waitFor("the second helper", () => {
+      const log = existsSync(s.runnerLog) ? readFileSync(s.runnerLog, "utf8") : "";
+      return helperPids(log)[1];
+    });
+    killAtEnd(background);
+    const stop = runCli(["local", "stop"], s.env);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout + stop.stderr).not.toContain("killed");
+  });
+
+  test("a crash loop whose runs each leave such a helper leaks no threads or descriptors", async () => {
+    const s = setup();
+    const cli = startCli(
+      ["local", "start", "--no-wait-daemon", "--runner", escapingRunner(s.home, "exit"), "--python", PYTHON, "--restart", "always", "--restart-delay", "0", "--min-uptime", "0", "--max-restarts", "1000"],
+      s.env,
+    );
+    const supervisor = cli.child.pid!;
+    const runs = () => helperPids(cli.output());
+    await waitFor("3 runs", () => runs().length >= 3, 60_000);
+    const early = openDescriptors(supervisor);
+    await waitFor("12 runs", () => runs().length >= 12, 60_000);
+    for (const pid of runs()) killAtEnd(pid);
+    // Each run's pipes, with their two threads, are let go once it is over, helper or not.
+    expect(waitThreads(supervisor)).toBeLessThanOrEqual(4);
+    expect(openDescriptors(supervisor)).toBeLessThanOrEqual(early + 20);
+    cli.child.kill("SIGTERM");
+    expect((await cli.exited).code).toBe(0);
+    for (const pid of runs()) killAtEnd(pid);
+  });
+
   test("without mkfifo on PATH the runner gets sockets, and its output still reaches the log", async () => {
     const bin = tempDir("stigmer-bin-");
     mkdirSync(path.join(bin, "only"));
@@ -130,7 +201,7 @@ describe("the runner's output channel", () => {
         const ends = fifoEnds();
         return ends.length === 4 && readdirSync(scratch).length === 0 ? ends : null;
       });
-      const pipes = takeOutputPipes()!;
+      const pipes = takeOutputPipes(new AbortController().signal)!;
       expect(prepared).toEqual(expect.arrayContaining([...pipes.writeEnds]));
       pipes.closeWriteEnds();
       // With no writer left, both streams end at once (and close their read ends).

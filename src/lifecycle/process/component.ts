@@ -230,6 +230,8 @@ export class Component {
       const uptimeMs = this.io.now() - (this.startedAt ?? this.io.now());
       await Promise.race([outputDone, sleep(DRAIN_MS, { unref: true })]);
       await this.afterExit(process, exit, uptimeMs, generation);
+      // Its group is gone by now: what still holds its pipes is a process it left in a session of its own, no longer ours to read.
+      process.abandonOutput();
     });
     this.current = { process, done };
     if (this.pid !== null) {

@@ -1,7 +1,7 @@
 import { takeOutputPipes } from "../../platform/process/output-pipes.ts";
 import { DEFAULT_PIPE_CAPACITY } from "../../platform/process/pipe-capacity.ts";
 import { groupHasLivingMember, hasProcFs } from "../../platform/process/proc.ts";
-import { runToEnd, startChild, type OutputStream, type StartError } from "../../platform/process/spawn.ts";
+import { readUntil, runToEnd, startChild, type OutputStream, type StartError } from "../../platform/process/spawn.ts";
 import { sleep } from "../../platform/process/timers.ts";
 
 export interface LaunchSpec {
@@ -28,6 +28,12 @@ export interface LaunchedProcess {
   outputCapacity: () => number;
   /** Gives its output pipes more room, in the background and once, where that can be done (see pipe-capacity.ts). */
   raiseOutputCapacity: () => void;
+  /**
+   * Stops reading its stdout and stderr, and closes them: once it has exited, a process it started
+   * in a session of its own (out of reach of its group's signals) may hold them open for as long as
+   * it runs, and would keep them, their reading and this process alive.
+   */
+  abandonOutput: () => void;
 }
 
 const isWindows = process.platform === "win32";
@@ -38,7 +44,8 @@ const isWindows = process.platform === "win32";
  * reaches only us: we decide how the runner stops.
  */
 export function launchInGroup(spec: LaunchSpec): LaunchedProcess {
-  const pipes = takeOutputPipes();
+  const abandoned = new AbortController();
+  const pipes = takeOutputPipes(abandoned.signal);
   let child: ReturnType<typeof startChild>;
   try {
     child = startChild(spec.command, spec.args, {
@@ -57,11 +64,12 @@ export function launchInGroup(spec: LaunchSpec): LaunchedProcess {
   );
   return {
     pid: child.pid,
-    stdout: pipes?.stdout ?? child.stdout ?? NO_OUTPUT,
-    stderr: pipes?.stderr ?? child.stderr ?? NO_OUTPUT,
+    stdout: pipes?.stdout ?? (child.stdout ? readUntil(child.stdout, abandoned.signal) : NO_OUTPUT),
+    stderr: pipes?.stderr ?? (child.stderr ? readUntil(child.stderr, abandoned.signal) : NO_OUTPUT),
     exited,
     outputCapacity: () => pipes?.capacity() ?? DEFAULT_PIPE_CAPACITY,
     raiseOutputCapacity: () => pipes?.raiseCapacity(),
+    abandonOutput: () => abandoned.abort(),
   };
 }
 

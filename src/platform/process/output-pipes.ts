@@ -4,7 +4,7 @@ import path from "node:path";
 import { closeQuietly } from "../../lifecycle/control/state-dir.ts";
 import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY, raisePipeCapacity } from "./pipe-capacity.ts";
 import { readableWait, readWhenReadable, type ReadableWait } from "./readable-wait.ts";
-import { runToEnd, startChild, type OutputStream } from "./spawn.ts";
+import { readUntil, runToEnd, startChild, type OutputStream } from "./spawn.ts";
 
 /** A child's stdout and stderr as real pipes: the ends to hand to `spawn`, and the streams to read. */
 export interface OutputPipes {
@@ -140,13 +140,25 @@ function removeQuietly(dir: string): void {
   }
 }
 
-/** Reads a pipe until every writer has closed it, then closes our end and says so. */
-async function* readPipe(read: (fd: number) => BunFile, fd: number, closed: () => void): AsyncGenerator<Uint8Array> {
+/**
+ * Reads a pipe until every writer has closed it, or until `signal` aborts (the reader gives up on
+ * what is left: see LaunchedProcess.abandonOutput), then closes our end and says so.
+ */
+async function* readPipe(read: (fd: number) => BunFile, fd: number, closed: () => void, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   let wait: ReadableWait | null = null;
+  const stopWaiting = () => wait?.close();
+  signal.addEventListener("abort", stopWaiting, { once: true });
   try {
-    wait = await readableWait(fd);
-    yield* wait ? readWhenReadable(fd, wait) : read(fd).stream();
+    wait = signal.aborted ? null : await readableWait(fd);
+    if (signal.aborted) return;
+    if (wait) {
+      const ended = yield* readWhenReadable(fd, wait);
+      if (ended === "end" || signal.aborted) return;
+      // The thread stopped on its own: the rest through Bun's stream.
+    }
+    yield* readUntil(read(fd).stream(), signal);
   } finally {
+    signal.removeEventListener("abort", stopWaiting);
     wait?.close();
     closeQuietly(fd);
     closed();
@@ -163,8 +175,11 @@ export function prepareOutputPipes(): void {
   supply?.prepareNext();
 }
 
-/** Real pipes for the next child's output, or null when `"pipe"` stdio already is one (or none can be made). */
-export function takeOutputPipes(): OutputPipes | null {
+/**
+ * Real pipes for the next child's output, or null when `"pipe"` stdio already is one (or none can
+ * be made). Once `signal` aborts, they are read no more and closed.
+ */
+export function takeOutputPipes(signal: AbortSignal): OutputPipes | null {
   const pair = supply?.take();
   if (!pair || !bun) return null;
   const read = (fd: number) => bun.file(fd);
@@ -174,8 +189,8 @@ export function takeOutputPipes(): OutputPipes | null {
   let raising = false;
   return {
     writeEnds: pair.write,
-    stdout: readPipe(read, pair.read[0], () => open.delete(pair.read[0])),
-    stderr: readPipe(read, pair.read[1], () => open.delete(pair.read[1])),
+    stdout: readPipe(read, pair.read[0], () => open.delete(pair.read[0]), signal),
+    stderr: readPipe(read, pair.read[1], () => open.delete(pair.read[1]), signal),
     closeWriteEnds() {
       for (const fd of pair.write) closeQuietly(fd);
     },

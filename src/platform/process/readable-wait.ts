@@ -116,6 +116,8 @@ export interface ReadableWait {
   readable(): Promise<void>;
   /** Stops the thread. The descriptor stays open: it is the caller's to close, after this. */
   close(): void;
+  /** Whether it was closed, or its thread stopped on its own: a wait then resolves at once. */
+  readonly closed: boolean;
 }
 
 type Watch = (fd: number, ends: Int32Array) => number;
@@ -174,6 +176,9 @@ export async function readableWait(fd: number): Promise<ReadableWait | null> {
       });
     },
     close,
+    get closed() {
+      return closed;
+    },
   };
 }
 
@@ -202,14 +207,16 @@ const FIRST_READ_BYTES = 64 * 1024;
  * Non-blocking reads of `fd` into a buffer of ours, reused: each chunk is a view of it, good until
  * the next is asked for. Each read waits for `wait` first, even after one that filled the buffer:
  * the event loop then gets its turn between reads however fast the writer is (signals, the control
- * socket, a child's exit). Ends when no writer is left; `fd` stays open.
+ * socket, a child's exit). Ends when no writer is left ("end") or the wait is closed ("closed");
+ * `fd` stays open.
  */
-export async function* readWhenReadable(fd: number, wait: ReadableWait): AsyncGenerator<Uint8Array> {
+export async function* readWhenReadable(fd: number, wait: ReadableWait): AsyncGenerator<Uint8Array, "end" | "closed"> {
   let buffer = new Uint8Array(FIRST_READ_BYTES);
   for (;;) {
     await wait.readable();
+    if (wait.closed) return "closed";
     const bytes = readNow(fd, buffer);
-    if (bytes === 0) return;
+    if (bytes === 0) return "end";
     if (bytes > 0) yield buffer.subarray(0, bytes);
     if (bytes === buffer.length && buffer.length < PIPE_CAPACITY) buffer = new Uint8Array(PIPE_CAPACITY);
   }

@@ -14,6 +14,45 @@ import type { ChildProcess, SpawnSyncReturns } from "node:child_process";
  */
 export type OutputStream = AsyncIterable<Uint8Array>;
 
+/**
+ * `stream`'s chunks until its end, or until `signal` aborts: then a read still waiting ends at
+ * once (a web stream's reader is cancelled, a Node stream destroyed), even while a process that
+ * outlived the child (one it started in a session of its own) still holds the pipe's write end.
+ */
+export async function* readUntil(stream: OutputStream, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  if (signal.aborted) return;
+  if (!isWebStream(stream)) {
+    const destroy = () => (stream as { destroy?: () => void }).destroy?.();
+    signal.addEventListener("abort", destroy, { once: true });
+    try {
+      for await (const chunk of stream) yield chunk;
+    } catch (error) {
+      // A stream destroyed on purpose ends; any other failure is the caller's to hear.
+      if (!signal.aborted) throw error;
+    } finally {
+      signal.removeEventListener("abort", destroy);
+    }
+    return;
+  }
+  const reader = stream.getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    signal.removeEventListener("abort", cancel);
+    reader.releaseLock();
+  }
+}
+
+function isWebStream(stream: OutputStream): stream is ReadableStream<Uint8Array> {
+  return typeof (stream as { getReader?: unknown }).getReader === "function";
+}
+
 /** Where a child's stdout or stderr goes: nowhere, a pipe we read, or a descriptor of ours (a pipe's write end). */
 export type OutputTarget = "ignore" | "pipe" | number;
 
