@@ -105,6 +105,26 @@ describe("start --detach and its commands", () => {
     expect(processAlive(grandchild)).toBe(false);
   });
 
+  test("a runner that exits leaving a grandchild that ignores SIGTERM: stopping, its exit known, until the group is gone; a stop then ends the grandchild too", async () => {
+    const s = setup({ FIXTURE_MODE: "exit", FIXTURE_EXIT_AFTER: "1" });
+    const grandchildFile = path.join(s.work, "grandchild");
+    s.env.FIXTURE_GRANDCHILD = grandchildFile;
+    expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--stop-timeout", "5s").code).toBe(0);
+    await waitFor("the grandchild", () => existsSync(grandchildFile) && readFileSync(grandchildFile, "utf8").length > 0);
+    const grandchild = Number(readFileSync(grandchildFile, "utf8"));
+    killGroupAtEnd(s.status().report.runner.pid);
+    // Its group outlives the runner by the grace period: the run is not over.
+    const lingering = await waitFor("the runner stopping", () => {
+      const runner = s.status().report.runner;
+      return runner.state === "stopping" ? runner : null;
+    });
+    expect(lingering).toMatchObject({ pid: null, lastExitCode: 1 });
+    const stop = s.cli("local", "stop");
+    expect(stop.code).toBe(0);
+    expect(stop.stdout + stop.stderr).not.toContain("killed");
+    expect(processAlive(grandchild)).toBe(false);
+  });
+
   test("a SIGKILLed supervisor takes its runner with it, and the next start cleans up", async () => {
     const s = setup();
     expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER).code).toBe(0);

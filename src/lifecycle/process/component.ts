@@ -262,19 +262,23 @@ export class Component {
 
   private async afterExit(process: LaunchedProcess, processExit: ProcessExit, uptimeMs: number, generation: number): Promise<void> {
     const wasReady = this.ready && generation === this.generation;
+    const exit: Exit = { code: processExit.code, signal: processExit.signal, uptimeMs, ready: wasReady };
     if (this.current?.process === process) {
       this.pid = null;
-      this.current = null;
       this.ready = false;
       this.readyAt = null;
       this.readinessWait?.abort();
     }
     const superseded = () => this.stopping || generation !== this.generation;
+    // Whatever it left behind in its group would hold ports and files the next run needs. Until the
+    // group is gone the run is not over: it is `stopping`, its exit known, and it stays the current
+    // run, so a stop that comes meanwhile ends the group too and waits for it.
+    if (!superseded() && process.pid > 0 && groupAlive(process.pid)) {
+      this.status = { ...this.status, state: "stopping", lastExit: exit };
+      await terminateGroup(process.pid, this.spec.stopTimeoutMs);
+    }
+    if (this.current?.process === process) this.current = null;
     if (superseded()) return;
-    // Whatever the runner left behind in its group would hold ports and files the next run needs.
-    if (process.pid > 0 && groupAlive(process.pid)) await terminateGroup(process.pid, this.spec.stopTimeoutMs);
-    if (superseded()) return;
-    const exit: Exit = { code: processExit.code, signal: processExit.signal, uptimeMs, ready: wasReady };
     if (!wasReady) this.tellWaiters({ kind: "exited", exit, error: processExit.error });
     const decision = decideAfterExit(this.status, exit, this.spec.policy, this.io.random());
     this.status = decision.status;
