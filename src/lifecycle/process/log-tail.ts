@@ -78,7 +78,8 @@ interface Followed {
  * file once it appears when `from` is null, until `signal` aborts. Rotation (`log` renamed to
  * `log.1`, `log.1` to `log.2`, …, oldest first) can happen several times between two looks: every
  * rotated file not yet read is read in order before the current one, so nothing is lost while the
- * rotated file still exists. A file that shrank (truncated in place, `--log-files 1`) is read
+ * rotated file still exists. A log moved away or removed is read to its end, then the new one at
+ * the path from its start. A file that shrank (truncated in place by another program) is read
  * again from its start. `from`'s descriptor is closed at the end.
  */
 export async function followFile(file: string, from: FollowStart | null, write: (bytes: Buffer) => void, signal: AbortSignal): Promise<void> {
@@ -126,6 +127,14 @@ function rotatedName(file: string, index: number): string {
   return index === 0 ? file : `${file}.${index}`;
 }
 
+function mtimeAt(file: string, index: number): number | null {
+  try {
+    return statSync(rotatedName(file, index)).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
 function inodeAt(file: string, index: number): number | null {
   try {
     return statSync(rotatedName(file, index)).ino;
@@ -149,17 +158,24 @@ function openFollowed(file: string, index: number): Followed | null {
 }
 
 /**
- * The file written after `current`, which has been rotated away. Rotation moves every file up one
+ * The file written after `current`, which is no longer `log`. Rotation moves every file up one
  * index together, so the one after it sits one index below it, `log` itself when it is `log.1`.
- * Null when a rotation is half-way through: look again.
+ * Moved away under another name, or removed, by hand or by logrotate: the new `log` goes on. Null
+ * when a rotation is half-way through: look again.
  */
 function openSuccessor(file: string, current: Followed): Followed | null {
-  if (fstatSync(current.fd).nlink === 0) {
-    // Rotated out of existence (more rotations than --log-files kept): every file left is newer. The oldest goes on.
-    return openFollowed(file, rotatedIndexes(file).at(-1) ?? 0);
+  const stat = fstatSync(current.fd);
+  if (stat.nlink === 0) {
+    // Rotated out of existence (more rotations than --log-files kept since the last look): the
+    // oldest file left that was written after it goes on. Removed as `log`: the files left are
+    // older, and the new `log` goes on.
+    const newer = rotatedIndexes(file)
+      .reverse()
+      .find((index) => (mtimeAt(file, index) ?? -Infinity) >= stat.mtimeMs);
+    return openFollowed(file, newer ?? 0);
   }
   const index = rotatedIndexes(file).find((candidate) => inodeAt(file, candidate) === current.inode);
-  if (index === undefined) return null;
+  if (index === undefined) return openFollowed(file, 0);
   const next = openFollowed(file, index - 1);
   // Still at its index after the open: the rotation that moves it had not moved its successor either.
   if (next && inodeAt(file, index) !== current.inode) {
