@@ -1,4 +1,4 @@
-import { fstatSync, ftruncateSync, lstatSync, renameSync, writevSync } from "node:fs";
+import { fstatSync, lstatSync, renameSync, unlinkSync, writevSync } from "node:fs";
 import { closeQuietly, openPrivateFile } from "../control/state-dir.ts";
 
 /** Size-based rotation: `log`, `log.1` … `log.<files-1>`, oldest last. */
@@ -130,7 +130,10 @@ export class LogFile {
     const now = performance.now();
     if (now - this.checkedAt < PATH_CHECK_MS) return this.fd;
     this.checkedAt = now;
-    return this.isAtPath(this.fd) ? this.fd : this.reopen();
+    if (!this.isAtPath(this.fd)) return this.reopen();
+    // Truncated by another program (logrotate's copytruncate): the next rotation counts from what is there.
+    this.size = fstatSync(this.fd).size;
+    return this.fd;
   }
 
   /** Whether `fd` is the file at the path (not moved away, removed, or replaced). */
@@ -177,10 +180,11 @@ export class LogFile {
   private rotate(fd: number): number {
     // Moved away or removed already: a new file at the path is the rotation, and the other one is not touched.
     if (!this.isAtPath(fd)) return this.reopen();
+    // One file kept: a new one in its place, not the old one truncated, so that `logs -f` sees a
+    // new file rather than the one it reads shrink and grow again under it.
     if (this.rotation.files === 1) {
-      ftruncateSync(fd, 0);
-      this.size = 0;
-      return fd;
+      unlinkSync(this.path);
+      return this.reopen();
     }
     const failure = this.shiftFiles();
     if (failure !== null) {
