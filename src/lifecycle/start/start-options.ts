@@ -45,6 +45,9 @@ const duration = (text: string, label: string) => void parseDuration(text, label
 const count = (text: string, label: string) => void parseCount(text, label);
 const choice = (choices: readonly string[]) => (text: string, label: string) => void parseChoice(text, label, choices);
 
+/** The most log files `--log-files` keeps per log. */
+const MAX_LOG_FILES = 1000;
+
 export const START_OPTIONS = {
   runner: { flag: "runner", env: "STIGMER_AGENT_RUNNER", valueHint: "path", path: true, help: "Agent Runner: a directory with main.py, a .py file, or an executable" },
   python: { flag: "python", env: "STIGMER_PYTHON", valueHint: "path", path: true, help: "Python 3.11+ to run it with", defaultText: "the runner's .venv/venv, else python3 on PATH" },
@@ -65,7 +68,7 @@ export const START_OPTIONS = {
   readyLine: { flag: "ready-line", valueHint: "regex|none", help: "The runner is ready once a line of its output matches; none: once it has stayed up 0.5s", default: DEFAULT_READY_LINE, check: (text, label) => void parseReadyLine(text, label) },
   readyTimeout: { flag: "ready-timeout", valueHint: "duration", help: "How long the runner gets to print its ready line", default: "60s", check: duration },
   logMaxSize: { flag: "log-max-size", valueHint: "size", help: "Rotate a log when it reaches this size", default: "10MiB", check: (text, label) => void parseSize(text, label) },
-  logFiles: { flag: "log-files", valueHint: "n", help: "Log files kept per log, the current one included", default: "5", check: count },
+  logFiles: { flag: "log-files", valueHint: "n", help: "Log files kept per log, the current one included (1 to 1000)", default: "5", check: count },
 } as const satisfies Record<string, OptionDeclaration>;
 
 export type OptionName = keyof typeof START_OPTIONS;
@@ -185,6 +188,8 @@ export function resolveStartOptions(
   }
   const logFiles = parsed("logFiles", parseCount);
   if (logFiles < 1) throw usageError(`${label("logFiles")} must be at least 1 (the current file).`);
+  // Each rotation moves every file along: a limit keeps that a few milliseconds' work.
+  if (logFiles > MAX_LOG_FILES) throw usageError(`${label("logFiles")} must be at most ${MAX_LOG_FILES}.`, "Keep more output with a larger --log-max-size.");
   if (picked.workspace && picked.workspace.text.trim() === "") {
     throw usageError(`${label("workspace")} is empty.`, "Give a directory, or leave it out for $STIGMER_HOME/workspace.");
   }

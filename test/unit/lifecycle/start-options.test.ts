@@ -121,6 +121,7 @@ describe("resolveStartOptions", () => {
     [{ logMaxSize: "big" }, "--log-max-size"],
     [{ logMaxSize: "0" }, "--log-max-size"],
     [{ logFiles: "0" }, "--log-files"],
+    [{ logFiles: "1001" }, "--log-files"],
     [{ daemonTimeout: "forever" }, "--daemon-timeout"],
   ])("%p is a usage error about %p", (flags, flag) => {
     let error: unknown;
