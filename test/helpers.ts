@@ -102,7 +102,9 @@ export function processAlive(pid: number): boolean {
 }
 
 /** Remembers a process group to SIGKILL at the end, in case a test failed half-way. */
-export function killGroupAtEnd(pgid: number): void {
+export function killGroupAtEnd(pgid: number | null): void {
+  // 0 or less would be our own group (kill(0)), or every process.
+  if (pgid === null || pgid <= 0) return;
   cleanups.push(() => {
     try {
       process.kill(-pgid, "SIGKILL");

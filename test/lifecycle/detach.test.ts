@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor, spawnDevDaemon, type DaemonProcess } from "../helpers.ts";
+import { cleanEnv, cleanupAll, stopSupervisorAtEnd, FIXTURE_RUNNER, killAtEnd, killGroupAtEnd, processAlive, runCli, startCli, tempDir, waitFor, spawnDevDaemon, type DaemonProcess } from "../helpers.ts";
 import { DEFAULT_PIPE_CAPACITY, PIPE_CAPACITY } from "../../src/platform/process/pipe-capacity.ts";
 import { BUN_SUPERVISOR_SETTINGS } from "../../src/platform/process/self.ts";
 
@@ -112,7 +112,7 @@ describe("start --detach and its commands", () => {
     expect(s.cli("local", "start", "-d", "--runner", FIXTURE_RUNNER, "--stop-timeout", "5s").code).toBe(0);
     await waitFor("the grandchild", () => existsSync(grandchildFile) && readFileSync(grandchildFile, "utf8").length > 0);
     const grandchild = Number(readFileSync(grandchildFile, "utf8"));
-    killGroupAtEnd(s.status().report.runner.pid);
+    killAtEnd(grandchild);
     // Its group outlives the runner by the grace period: the run is not over.
     const lingering = await waitFor("the runner stopping", () => {
       const runner = s.status().report.runner;

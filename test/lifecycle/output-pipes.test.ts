@@ -154,6 +154,29 @@ describe("the runner's output channel", () => {
     expect(stop.stdout + stop.stderr).not.toContain("killed");
   });
 
+  test("a worker in the runner's group is read until it has stopped: its last lines, printed a second into the stop, are kept", async () => {
+    const s = setup();
+    const dir = path.join(s.home, "worker-runner");
+    mkdirSync(dir);
+    writeFileSync(
+      path.join(dir, "main.py"),
+      [
+        "import subprocess, time",
+        `subprocess.Popen(["/bin/sh", "-c", "trap 'echo worker: bye; sleep 1; echo worker: flushing; exit 0' TERM; while :; do sleep 0.1; done"])`,
+        'print("Worker ready", flush=True)',
+        "time.sleep(3600)",
+        "",
+      ].join("\n"),
+    );
+    const cli = startCli(["local", "start", "--no-wait-daemon", "--runner", dir, "--python", PYTHON], s.env);
+    await waitFor("the ready line", () => cli.output().includes("Worker ready"));
+    await Bun.sleep(300);
+    cli.child.kill("SIGTERM");
+    expect((await cli.exited).code).toBe(0);
+    expect(cli.output()).toContain("worker: flushing");
+    expect(readFileSync(s.runnerLog, "utf8")).toContain("worker: flushing");
+  });
+
   test("a crash loop whose runs each leave such a helper leaks no threads or descriptors", async () => {
     const s = setup();
     const cli = startCli(

@@ -11,7 +11,7 @@ import {
   type Exit,
   type RestartPolicy,
 } from "./machine.ts";
-import { groupAlive, terminateGroup, type LaunchedProcess, type LaunchSpec, type ProcessExit } from "./process-tree.ts";
+import { groupAlive, terminateGroup, untilGroupGone, type LaunchedProcess, type LaunchSpec, type ProcessExit } from "./process-tree.ts";
 import { ReadPacing } from "./read-pacing.ts";
 import { sleep } from "../../platform/process/timers.ts";
 
@@ -62,6 +62,8 @@ export interface ComponentIo {
 export const STDERR_TAIL_LINES = 20;
 /** After the leader exits, how long its pipes may take to deliver the last output. */
 const DRAIN_MS = 200;
+/** Beyond the grace period, the longest a group that was sent SIGKILL may take to be gone (process-tree.ts). */
+const KILLED_GROUP_MARGIN_MS = 6000;
 
 /**
  * One supervised process: spawns it in its own group, copies its output, and restarts it
@@ -103,6 +105,12 @@ export class Component {
   /** The last lines of its stderr. */
   get stderrTail(): string[] {
     return this.stderrEnd.lines(STDERR_TAIL_LINES);
+  }
+
+  /** The current run's process group, while any of it is alive: also after its leader exited (`pid` is null then). */
+  get groupId(): number | null {
+    const pid = this.current?.process.pid ?? 0;
+    return pid > 0 ? pid : null;
   }
 
   get command(): string[] {
@@ -229,9 +237,15 @@ export class Component {
     const done = process.exited.then(async (exit) => {
       const uptimeMs = this.io.now() - (this.startedAt ?? this.io.now());
       await Promise.race([outputDone, sleep(DRAIN_MS, { unref: true })]);
-      await this.afterExit(process, exit, uptimeMs, generation);
-      // Its group is gone by now: what still holds its pipes is a process it left in a session of its own, no longer ours to read.
-      process.abandonOutput();
+      try {
+        await this.afterExit(process, exit, uptimeMs, generation);
+      } finally {
+        // A stop or restart ends the group meanwhile; its members' last lines are read until it is gone, and a moment after.
+        await untilGroupGone(process.pid, this.spec.stopTimeoutMs + KILLED_GROUP_MARGIN_MS);
+        await Promise.race([outputDone, sleep(DRAIN_MS, { unref: true })]);
+        // What still holds its pipes now is a process it left in a session of its own, no longer ours to read.
+        process.abandonOutput();
+      }
     });
     this.current = { process, done };
     if (this.pid !== null) {

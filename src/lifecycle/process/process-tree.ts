@@ -127,7 +127,7 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<"te
   while (groupAlive(pgid)) {
     if (Date.now() >= deadline) {
       signalGroup(pgid, "SIGKILL");
-      await waitUntilGone(pgid);
+      await untilGroupGone(pgid, KILLED_GONE_MS);
       return "killed";
     }
     await sleep(POLL_MS);
@@ -135,7 +135,11 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<"te
   return "terminated";
 }
 
-async function waitUntilGone(pgid: number): Promise<void> {
-  const deadline = Date.now() + 5000;
+/** The longest a group SIGKILLed is waited for: a member in uninterruptible sleep may take a moment. */
+const KILLED_GONE_MS = 5000;
+
+/** Resolves once the group is empty, or after `withinMs`. */
+export async function untilGroupGone(pgid: number, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
   while (groupAlive(pgid) && Date.now() < deadline) await sleep(POLL_MS);
 }

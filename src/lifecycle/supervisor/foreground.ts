@@ -55,7 +55,7 @@ export async function runForeground(plan: StartPlan): Promise<void> {
     if (signalled) {
       // A second Ctrl-C: the user will not wait for the grace period.
       log.warn(`${signal} again: killing every process now`);
-      for (const component of host.supervisor.components) if (component.pid) signalGroup(component.pid, "SIGKILL");
+      for (const component of host.supervisor.components) if (component.groupId) signalGroup(component.groupId, "SIGKILL");
       return;
     }
     signalled = true;

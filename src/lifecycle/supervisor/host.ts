@@ -343,7 +343,8 @@ export class SupervisorHost {
     for (const component of this.supervisor.components) {
       if (component.pid !== null) groups[component.spec.name] = { pid: component.pid, startToken: processStartToken(component.pid) };
     }
-    this.guard?.watch(Object.values(groups).map((group) => group.pid));
+    // A group whose leader has exited is still ended by the guard should we die while it is stopped.
+    this.guard?.watch(this.supervisor.components.flatMap((component) => (component.groupId === null ? [] : [component.groupId])));
     if (!this.control) return;
     try {
       writeStateFile(this.settings.plan.layout.stateFile, {
