@@ -1,4 +1,4 @@
-import { fstatSync, lstatSync, renameSync, unlinkSync, writevSync } from "node:fs";
+import { fstatSync, ftruncateSync, lstatSync, renameSync, unlinkSync, writevSync } from "node:fs";
 import { closeQuietly, openPrivateFile } from "../control/state-dir.ts";
 
 /** Size-based rotation: `log`, `log.1` … `log.<files-1>`, oldest last. */
@@ -183,7 +183,16 @@ export class LogFile {
     // One file kept: a new one in its place, not the old one truncated, so that `logs -f` sees a
     // new file rather than the one it reads shrink and grow again under it.
     if (this.rotation.files === 1) {
-      unlinkSync(this.path);
+      try {
+        unlinkSync(this.path);
+      } catch (error) {
+        // Gone already: the new file is all there is to do. A directory that keeps its names (read-only): truncated in place, as it can be.
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+          ftruncateSync(fd, 0);
+          this.size = 0;
+          return fd;
+        }
+      }
       return this.reopen();
     }
     const failure = this.shiftFiles();
