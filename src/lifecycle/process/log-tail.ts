@@ -164,18 +164,11 @@ function openFollowed(file: string, index: number): Followed | null {
  * when a rotation is half-way through: look again.
  */
 function openSuccessor(file: string, current: Followed): Followed | null {
-  const stat = fstatSync(current.fd);
-  if (stat.nlink === 0) {
-    // Rotated out of existence (more rotations than --log-files kept since the last look): the
-    // oldest file left that was written after it goes on. Removed as `log`: the files left are
-    // older, and the new `log` goes on.
-    const newer = rotatedIndexes(file)
-      .reverse()
-      .find((index) => (mtimeAt(file, index) ?? -Infinity) >= stat.mtimeMs);
-    return openFollowed(file, newer ?? 0);
-  }
-  const index = rotatedIndexes(file).find((candidate) => inodeAt(file, candidate) === current.inode);
-  if (index === undefined) return openFollowed(file, 0);
+  // Not among the rotated files at the first look may be a rotation moving it meanwhile: a second
+  // look tells; not there either, it was moved away under another name.
+  const index = indexOf(file, current) ?? indexOf(file, current);
+  if (index === "gone") return afterRemoved(file, current);
+  if (index === null) return openFollowed(file, 0);
   const next = openFollowed(file, index - 1);
   // Still at its index after the open: the rotation that moves it had not moved its successor either.
   if (next && inodeAt(file, index) !== current.inode) {
@@ -183,4 +176,23 @@ function openSuccessor(file: string, current: Followed): Followed | null {
     return null;
   }
   return next;
+}
+
+/** Where `current` is among the rotated files now: its index, "gone" once it has no name left, or null. */
+function indexOf(file: string, current: Followed): number | "gone" | null {
+  if (fstatSync(current.fd).nlink === 0) return "gone";
+  return rotatedIndexes(file).find((candidate) => inodeAt(file, candidate) === current.inode) ?? null;
+}
+
+/**
+ * The file after one with no name left. Rotated out of existence (more rotations than --log-files
+ * kept since the last look): the oldest file left that was written after it goes on. Removed as
+ * `log`: the files left are older, and the new `log` goes on.
+ */
+function afterRemoved(file: string, current: Followed): Followed | null {
+  const { mtimeMs } = fstatSync(current.fd);
+  const newer = rotatedIndexes(file)
+    .reverse()
+    .find((index) => (mtimeAt(file, index) ?? -Infinity) >= mtimeMs);
+  return openFollowed(file, newer ?? 0);
 }
