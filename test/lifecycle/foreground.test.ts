@@ -6,6 +6,7 @@ import {
   cleanEnv,
   cleanupAll,
   FIXTURE_RUNNER,
+  killAtEnd,
   killGroupAtEnd,
   processAlive,
   runCli,
@@ -226,6 +227,25 @@ describe("stopping", () => {
     cli.child.kill("SIGINT");
     expect((await cli.exited).code).toBe(0);
     expect(processAlive(runnerPid!)).toBe(false);
+  });
+
+  test("a second Ctrl-C kills at once what is left of the group, once its runner has stopped too", async () => {
+    // The runner stops on SIGTERM; its grandchild ignores it.
+    const s = setup();
+    const grandchildFile = path.join(s.work, "grandchild");
+    s.env.FIXTURE_GRANDCHILD = grandchildFile;
+    // A grace period far beyond the test's timeout: only the second Ctrl-C can end it in time.
+    const cli = start(["--stop-timeout", "300s"], s.env);
+    await waitFor("the grandchild", () => existsSync(grandchildFile) && readFileSync(grandchildFile, "utf8").length > 0);
+    const grandchild = Number(readFileSync(grandchildFile, "utf8"));
+    killAtEnd(grandchild);
+    const [runnerPid] = s.startPids();
+    cli.child.kill("SIGINT");
+    await waitFor("the runner gone", () => !processAlive(runnerPid!));
+    await Bun.sleep(300);
+    cli.child.kill("SIGINT");
+    await cli.exited;
+    expect(processAlive(grandchild)).toBe(false);
   });
 
   test("a runner that ignores SIGTERM is killed after --stop-timeout", async () => {

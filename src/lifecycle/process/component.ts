@@ -245,6 +245,8 @@ export class Component {
         await Promise.race([outputDone, sleep(DRAIN_MS, { unref: true })]);
         // What still holds its pipes now is a process it left in a session of its own, no longer ours to read.
         process.abandonOutput();
+        // Only now is the run over: until here a second Ctrl-C, or the orphan guard, may still have its group to end.
+        if (this.current?.process === process) this.current = null;
       }
     });
     this.current = { process, done };
@@ -291,7 +293,6 @@ export class Component {
       this.status = { ...this.status, state: "stopping", lastExit: exit };
       await terminateGroup(process.pid, this.spec.stopTimeoutMs);
     }
-    if (this.current?.process === process) this.current = null;
     if (superseded()) return;
     if (!wasReady) this.tellWaiters({ kind: "exited", exit, error: processExit.error });
     const decision = decideAfterExit(this.status, exit, this.spec.policy, this.io.random());
