@@ -1,4 +1,4 @@
-import { fstatSync, ftruncateSync, lstatSync, renameSync, unlinkSync, writevSync } from "node:fs";
+import { fstatSync, ftruncateSync, lstatSync, renameSync, unlinkSync, writevSync, type Stats } from "node:fs";
 import { closeQuietly, openPrivateFile } from "../control/state-dir.ts";
 
 /** Size-based rotation: `log`, `log.1` … `log.<files-1>`, oldest last. */
@@ -130,19 +130,20 @@ export class LogFile {
     const now = performance.now();
     if (now - this.checkedAt < PATH_CHECK_MS) return this.fd;
     this.checkedAt = now;
-    if (!this.isAtPath(this.fd)) return this.reopen();
+    const ours = this.statAtPath(this.fd);
+    if (!ours) return this.reopen();
     // Truncated by another program (logrotate's copytruncate): the next rotation counts from what is there.
-    this.size = fstatSync(this.fd).size;
+    this.size = ours.size;
     return this.fd;
   }
 
-  /** Whether `fd` is the file at the path (not moved away, removed, or replaced). */
-  private isAtPath(fd: number): boolean {
+  /** `fd`'s file, when it is the one at the path (not moved away, removed, or replaced); else null. */
+  private statAtPath(fd: number): Stats | null {
     try {
       const [here, ours] = [lstatSync(this.path), fstatSync(fd)];
-      return here.ino === ours.ino && here.dev === ours.dev;
+      return here.ino === ours.ino && here.dev === ours.dev ? ours : null;
     } catch {
-      return false;
+      return null;
     }
   }
 
@@ -179,7 +180,7 @@ export class LogFile {
   /** Moves the files along and opens a new one at the path; returns the descriptor to write to. */
   private rotate(fd: number): number {
     // Moved away or removed already: a new file at the path is the rotation, and the other one is not touched.
-    if (!this.isAtPath(fd)) return this.reopen();
+    if (!this.statAtPath(fd)) return this.reopen();
     // One file kept: a new one in its place, not the old one truncated, so that `logs -f` sees a
     // new file rather than the one it reads shrink and grow again under it.
     if (this.rotation.files === 1) {
