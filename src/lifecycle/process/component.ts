@@ -11,7 +11,7 @@ import {
   type Exit,
   type RestartPolicy,
 } from "./machine.ts";
-import { groupAlive, terminateGroup, untilGroupGone, type LaunchedProcess, type LaunchSpec, type ProcessExit } from "./process-tree.ts";
+import { groupAlive, KILLED_GONE_MS, terminateGroup, untilGroupGone, type LaunchedProcess, type LaunchSpec, type ProcessExit } from "./process-tree.ts";
 import { ReadPacing } from "./read-pacing.ts";
 import { sleep } from "../../platform/process/timers.ts";
 
@@ -62,8 +62,6 @@ export interface ComponentIo {
 export const STDERR_TAIL_LINES = 20;
 /** After the leader exits, how long its pipes may take to deliver the last output. */
 const DRAIN_MS = 200;
-/** Beyond the grace period, the longest a group that was sent SIGKILL may take to be gone (process-tree.ts). */
-const KILLED_GROUP_MARGIN_MS = 6000;
 
 /**
  * One supervised process: spawns it in its own group, copies its output, and restarts it
@@ -241,7 +239,8 @@ export class Component {
         await this.afterExit(process, exit, uptimeMs, generation);
       } finally {
         // A stop or restart ends the group meanwhile; its members' last lines are read until it is gone, and a moment after.
-        await untilGroupGone(process.pid, this.spec.stopTimeoutMs + KILLED_GROUP_MARGIN_MS);
+        // The stop's terminateGroup began before this wait did: the same bound holds for it.
+        await untilGroupGone(process.pid, this.spec.stopTimeoutMs + KILLED_GONE_MS);
         await Promise.race([outputDone, sleep(DRAIN_MS, { unref: true })]);
         // What still holds its pipes now is a process it left in a session of its own, no longer ours to read.
         process.abandonOutput();

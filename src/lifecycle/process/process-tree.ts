@@ -136,7 +136,7 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<"te
 }
 
 /** The longest a group SIGKILLed is waited for: a member in uninterruptible sleep may take a moment. */
-const KILLED_GONE_MS = 5000;
+export const KILLED_GONE_MS = 5000;
 
 /** Resolves once the group is empty, or after `withinMs`. */
 export async function untilGroupGone(pgid: number, withinMs: number): Promise<void> {
